@@ -1,0 +1,123 @@
+//! Hand-off to a store: batches of operations out, commits in; and restoring a broker from
+//! what a store holds.
+//!
+//! Confirms of persistent messages routed to durable queues wait for the batch holding them:
+//! a store takes the pending operations with [`Broker::take_store_batch`], writes them in one
+//! transaction, then reports [`Broker::handle_store_committed`] (the confirms become acks) or
+//! [`Broker::handle_store_failed`] (they become nacks).
+
+use super::broker::{Broker, BrokerConfig, Delayed};
+use super::event::Event;
+use super::exchange::{Destination, Exchange};
+use super::message::Body;
+use super::args::QueueArgs;
+use super::queue::{Entry, Queue};
+use super::store_op::{Snapshot, StoreBatch};
+use std::rc::Rc;
+
+impl<B: Body> Broker<B> {
+    /// Takes the store operations produced since the last batch, if any.
+    pub fn take_store_batch(&mut self) -> Option<StoreBatch<B>> {
+        if self.store_ops.is_empty() && self.confirms_awaiting_batch.is_empty() {
+            return None;
+        }
+        let id = self.next_id();
+        let confirms = std::mem::take(&mut self.confirms_awaiting_batch);
+        self.batches_in_flight.insert(id, confirms);
+        Some(StoreBatch { id, ops: std::mem::take(&mut self.store_ops) })
+    }
+
+    /// Whether store operations are waiting to be taken.
+    pub fn has_store_work(&self) -> bool {
+        !self.store_ops.is_empty() || !self.confirms_awaiting_batch.is_empty()
+    }
+
+    /// The batch `id` is durable: its publishes are confirmed (acks).
+    pub fn handle_store_committed(&mut self, id: u64) {
+        self.finish_batch(id, true);
+    }
+
+    /// The batch `id` could not be written: its publishes are nacked. The messages stay in the
+    /// broker's memory (they were accepted), but are not durable.
+    pub fn handle_store_failed(&mut self, id: u64) {
+        self.finish_batch(id, false);
+    }
+
+    fn finish_batch(&mut self, id: u64, ack: bool) {
+        for (channel, seq) in self.batches_in_flight.remove(&id).unwrap_or_default() {
+            if self.channels.contains_key(&channel) {
+                self.events.push_back(Event::Confirm { channel, seq, ack });
+            }
+        }
+    }
+
+    /// A broker holding what a store persisted. Messages that had been delivered come back
+    /// redelivered; TTLs and delays count from their original times, so what fell due while the
+    /// broker was down expires (and is dead-lettered) or is routed at the first `now`.
+    pub fn restore(config: BrokerConfig, snapshot: Snapshot<B>, now: u64) -> Self {
+        let mut b = Broker::new(config);
+        b.restoring = true;
+        let max_id = snapshot
+            .messages
+            .iter()
+            .map(|m| m.id)
+            .chain(snapshot.delayed.iter().map(|d| d.id))
+            .max()
+            .unwrap_or(0);
+        b.next_id = max_id + 1;
+        for x in snapshot.exchanges {
+            if x.name.is_empty() || x.name.starts_with("amq.") {
+                continue;
+            }
+            b.exchanges.insert(x.name.as_str().into(), Exchange::new(&x.name, x.kind, x.options));
+        }
+        for q in snapshot.queues {
+            // A record that no longer parses (arguments from a newer version) restores without them.
+            let args = QueueArgs::parse(&q.name, &q.options.arguments).unwrap_or_default();
+            let uid = b.next_id();
+            let name: Rc<str> = q.name.as_str().into();
+            b.queues.insert(name.clone(), Queue::new(name, uid, q.options, args, None, now));
+        }
+        for bnd in snapshot.bindings {
+            let dest_exists = match &bnd.destination {
+                Destination::Queue(q) => b.queues.contains_key(q),
+                Destination::Exchange(x) => b.exchanges.contains_key(x),
+            };
+            let Some(src) = b.exchanges.get_mut(bnd.source.as_str()) else { continue };
+            if dest_exists && src.bind(bnd.destination.clone(), &bnd.key, bnd.arguments.clone()).unwrap_or(false) {
+                b.bound_to.entry(bnd.destination).or_default().push((src.name.clone(), bnd.key.into(), bnd.arguments));
+            }
+        }
+        let mut messages = snapshot.messages;
+        messages.sort_by_key(|m| m.id);
+        for m in messages {
+            let Some(q) = b.queues.get_mut(m.queue.as_str()) else { continue };
+            let entry = Entry {
+                id: m.id,
+                level: q.level_for(m.message.properties.priority),
+                size: m.message.body_len(),
+                msg: Rc::new(m.message),
+                enqueued_at: m.enqueued_at,
+                expires_at: m.expires_at,
+                delivery_count: m.delivery_count,
+                stored: true,
+            };
+            q.stats.published += 1;
+            match m.not_before {
+                Some(due) if due > now => {
+                    q.parked.insert((due, entry.id), entry);
+                }
+                _ => q.push(entry),
+            }
+        }
+        for d in snapshot.delayed {
+            let delayed = Delayed { mandatory: d.mandatory, channel: None, msg: Rc::new(d.message), stored: true };
+            b.delayed.insert((d.due, d.id), delayed);
+        }
+        b.restoring = false;
+        b.dirty = b.queues.keys().cloned().collect();
+        b.handle_timeout(now);
+        b.events.clear();
+        b
+    }
+}

@@ -1,0 +1,1 @@
+//! Owns the broker in a JavaScript runtime: timers and delivery flushing.

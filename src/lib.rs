@@ -1,0 +1,16 @@
+//! switchyard: RabbitMQ's model as a sans-IO Rust core compiled to WebAssembly.
+//!
+//! The crate is layered (see the README):
+//! - [`core`]: the broker as a pure state machine — exchanges, bindings, queues, consumers,
+//!   acknowledgements, dead-lettering, TTLs, priorities, confirms. No clock, no I/O.
+//! - [`store`]: persistence of what the core emits as store operations.
+//! - `driver` and `bindings` (wasm32 only): timers, the JavaScript boundary.
+#![deny(missing_docs)]
+
+pub mod core;
+pub mod store;
+
+#[cfg(target_arch = "wasm32")]
+mod bindings;
+#[cfg(target_arch = "wasm32")]
+mod driver;
