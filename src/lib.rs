@@ -11,6 +11,6 @@ pub mod core;
 pub mod store;
 
 #[cfg(target_arch = "wasm32")]
-mod bindings;
+pub mod bindings;
 #[cfg(target_arch = "wasm32")]
-mod driver;
+pub mod driver;

@@ -97,3 +97,10 @@ impl<B: Body> Broker<B> {
         self.events.drain(..)
     }
 }
+
+impl<B: Body> Broker<B> {
+    /// Whether events are waiting to be polled.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+}

@@ -19,15 +19,21 @@ impl<B: Body> Broker<B> {
         [queue, delayed].into_iter().flatten().min()
     }
 
-    /// Handles everything due at or before `now`.
+    /// Handles everything due at or before `now`, in deadline order (a timer that fires late
+    /// still expires a message before it routes a delayed message that was due after it).
     pub fn handle_timeout(&mut self, now: u64) {
-        self.release_delayed(now);
-        while let Some(Reverse((t, _))) = self.timers.peek() {
-            if *t > now {
-                break;
+        loop {
+            let delayed = self.delayed.keys().next().map(|(t, _)| *t).filter(|t| *t <= now);
+            let queue = self.timers.peek().map(|Reverse((t, _))| *t).filter(|t| *t <= now);
+            match (delayed, queue) {
+                (None, None) => break,
+                (Some(d), q) if q.is_none_or(|q| d < q) => self.release_delayed(d),
+                _ => {
+                    let Reverse((_, qname)) = self.timers.pop().expect("peeked");
+                    self.queue_due(&qname, now);
+                }
             }
-            let Reverse((_, qname)) = self.timers.pop().expect("peeked");
-            self.queue_due(&qname, now);
+            self.run_pending(now);
         }
         self.run_pending(now);
     }

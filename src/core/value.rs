@@ -25,7 +25,7 @@ pub enum FieldValue {
     Str(String),
     /// Raw bytes.
     Bytes(Vec<u8>),
-    /// A timestamp in milliseconds since the Unix epoch.
+    /// An AMQP timestamp: seconds since the Unix epoch.
     Timestamp(u64),
     /// An array of values.
     Array(Vec<FieldValue>),

@@ -1,1 +1,213 @@
-//! Owns the broker in a JavaScript runtime: timers and delivery flushing.
+//! The driver owns a [`Broker`] inside a JavaScript runtime: it supplies the time, arms one
+//! timer on the global `setTimeout` for the broker's next deadline, and hands the broker's
+//! events to JavaScript.
+//!
+//! # Re-entrancy
+//! User JavaScript is only ever called from [`Driver::flush`], one event at a time, with no
+//! Rust borrow held: the event is taken out of the broker first. A consumer callback may
+//! therefore publish, ack, or close its channel, which re-enters the driver; the new events are
+//! appended and delivered by the same flush loop, in order. Flushes run as a microtask after
+//! the call that produced the events, so delivery is asynchronous, as with a network broker.
+
+mod body;
+mod timer;
+
+pub use body::JsBody;
+
+use crate::bindings::convert::properties_to_js;
+use crate::bindings::errors::{channel_closed_by_server, connection_closed_by_server};
+use crate::core::{Broker, BrokerConfig, Event};
+use js_sys::Function;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use timer::Timer;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The package facade's receiver of broker events. Its methods must not throw (the facade
+    /// catches what user callbacks throw and rethrows it asynchronously).
+    pub type Sink;
+    #[wasm_bindgen(method, catch)]
+    fn deliver(
+        this: &Sink,
+        channel: f64,
+        consumer_tag: &str,
+        delivery_tag: f64,
+        redelivered: bool,
+        exchange: &str,
+        routing_key: &str,
+        content: &JsValue,
+        properties: JsValue,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = returned)]
+    fn returned(
+        this: &Sink,
+        channel: f64,
+        reply_code: u16,
+        reply_text: &str,
+        exchange: &str,
+        routing_key: &str,
+        content: &JsValue,
+        properties: JsValue,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn confirm(this: &Sink, channel: f64, seq: f64, ack: bool) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn cancelled(this: &Sink, channel: f64, consumer_tag: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = channelClosed)]
+    fn channel_closed(this: &Sink, channel: f64, error: JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = connectionClosed)]
+    fn connection_closed(this: &Sink, connection: f64, error: JsValue) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(f: &Function);
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(message: &str, err: &JsValue);
+}
+
+/// The current wall-clock time in milliseconds (persisted expiry times survive restarts).
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// A broker in a JavaScript runtime.
+pub struct Driver {
+    broker: RefCell<Broker<JsBody>>,
+    sink: Sink,
+    flush_queued: Cell<bool>,
+    flushing: Cell<bool>,
+    timer: RefCell<Option<Timer>>,
+    on_timer: Closure<dyn FnMut()>,
+    on_flush: Closure<dyn FnMut()>,
+}
+
+impl Driver {
+    /// A driver around a new broker, sending events to `sink`.
+    pub fn new(config: BrokerConfig, sink: Sink) -> Rc<Driver> {
+        Rc::new_cyclic(|weak: &Weak<Driver>| {
+            let (w1, w2) = (weak.clone(), weak.clone());
+            Driver {
+                broker: RefCell::new(Broker::new(config)),
+                sink,
+                flush_queued: Cell::new(false),
+                flushing: Cell::new(false),
+                timer: RefCell::new(None),
+                on_timer: Closure::new(move || {
+                    if let Some(d) = w1.upgrade() {
+                        d.fire();
+                    }
+                }),
+                on_flush: Closure::new(move || {
+                    if let Some(d) = w2.upgrade() {
+                        d.flush();
+                    }
+                }),
+            }
+        })
+    }
+
+    /// Runs `f` on the broker with the current time, then queues a flush of the events it
+    /// produced and re-arms the timer. Convert every JavaScript argument *before* calling this:
+    /// no user JavaScript may run while the broker is borrowed.
+    pub fn call<T>(&self, f: impl FnOnce(&mut Broker<JsBody>, u64) -> T) -> Result<T, JsValue> {
+        let out = {
+            let Ok(mut b) = self.broker.try_borrow_mut() else {
+                return Err(crate::bindings::errors::closed(
+                    "Error",
+                    "switchyard: the broker was called while it was busy (re-entrant call from a conversion)",
+                    "SWITCHYARD_BUSY",
+                ));
+            };
+            f(&mut b, now_ms())
+        };
+        self.after_call();
+        Ok(out)
+    }
+
+    /// Reads the broker.
+    pub fn read<T>(&self, f: impl FnOnce(&Broker<JsBody>) -> T) -> T {
+        f(&self.broker.borrow())
+    }
+
+    fn after_call(&self) {
+        let has_events = self.broker.borrow().has_events();
+        if has_events && !self.flush_queued.get() && !self.flushing.get() {
+            self.flush_queued.set(true);
+            queue_microtask(self.on_flush.as_ref().unchecked_ref());
+        }
+        self.rearm();
+    }
+
+    fn fire(&self) {
+        self.timer.borrow_mut().take();
+        if let Err(e) = self.call(|b, now| b.handle_timeout(now)) {
+            console_error("switchyard: timer", &e);
+        }
+    }
+
+    fn rearm(&self) {
+        let Some(next) = self.broker.borrow().poll_timeout() else {
+            self.timer.borrow_mut().take();
+            return;
+        };
+        let mut timer = self.timer.borrow_mut();
+        if timer.as_ref().is_some_and(|t| t.deadline <= next) {
+            return;
+        }
+        let delay = next.saturating_sub(now_ms());
+        *timer = Some(Timer::arm(self.on_timer.as_ref().unchecked_ref(), delay, next));
+    }
+
+    /// Delivers every pending event to the sink, in order.
+    pub fn flush(&self) {
+        self.flush_queued.set(false);
+        if self.flushing.replace(true) {
+            return;
+        }
+        loop {
+            let event = self.broker.borrow_mut().poll_event();
+            let Some(event) = event else { break };
+            if let Err(e) = self.emit(event) {
+                console_error("switchyard: an event handler threw", &e);
+            }
+        }
+        self.flushing.set(false);
+        self.rearm();
+    }
+
+    fn emit(&self, event: Event<JsBody>) -> Result<(), JsValue> {
+        match event {
+            Event::Deliver(d) => {
+                let m = &d.message;
+                self.sink.deliver(
+                    d.channel.0 as f64,
+                    d.consumer_tag.as_deref().unwrap_or(""),
+                    d.delivery_tag as f64,
+                    d.redelivered,
+                    &m.exchange,
+                    &m.routing_key,
+                    &m.body.value,
+                    properties_to_js(&m.properties),
+                )
+            }
+            Event::Return { channel, reply, message: m } => self.sink.returned(
+                channel.0 as f64,
+                reply.code.code(),
+                &reply.text,
+                &m.exchange,
+                &m.routing_key,
+                &m.body.value,
+                properties_to_js(&m.properties),
+            ),
+            Event::Confirm { channel, seq, ack } => self.sink.confirm(channel.0 as f64, seq as f64, ack),
+            Event::ConsumerCancelled { channel, consumer_tag } => self.sink.cancelled(channel.0 as f64, &consumer_tag),
+            Event::ChannelClosed { channel, error } => {
+                self.sink.channel_closed(channel.0 as f64, channel_closed_by_server(&error))
+            }
+            Event::ConnectionClosed { connection, error } => {
+                self.sink.connection_closed(connection.0 as f64, connection_closed_by_server(&error))
+            }
+        }
+    }
+}

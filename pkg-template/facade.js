@@ -1,0 +1,699 @@
+// switchyard's public API: amqplib's promise API (connect, Connection, Channel, ConfirmChannel)
+// over the wasm `Bus`. This file is the package facade; every runtime entry initialises the wasm
+// and re-exports it. Validation of names and options happens in Rust (src/bindings); what is
+// here is the object model: events, promises, consumers, confirms.
+
+import { Bus, version } from "./switchyard.js";
+
+export { version };
+
+// ----- errors ----------------------------------------------------------------------------
+
+function codedError(Ctor, name, message, code) {
+  const e = new Ctor(message);
+  e.name = name;
+  e.code = code;
+  return e;
+}
+
+const channelClosedError = () =>
+  codedError(Error, "IllegalOperationError", "Channel closed", "SWITCHYARD_CHANNEL_CLOSED");
+const connectionClosedError = () =>
+  codedError(Error, "IllegalOperationError", "Connection closed", "SWITCHYARD_CONNECTION_CLOSED");
+const invalid = (message) => codedError(TypeError, "TypeError", message, "SWITCHYARD_INVALID_ARGUMENT");
+
+// An exception thrown by user code inside a callback surfaces as an uncaught exception, as it
+// would from a socket handler with amqplib, without breaking delivery to other consumers.
+function reportAsync(err) {
+  queueMicrotask(() => {
+    throw err;
+  });
+}
+
+// ----- a small EventEmitter (the same surface as Node's, for every runtime) ---------------
+
+class Emitter {
+  #listeners = new Map();
+
+  on(event, fn) {
+    if (typeof fn !== "function") throw invalid("listener must be a function");
+    const list = this.#listeners.get(event);
+    if (list) list.push(fn);
+    else this.#listeners.set(event, [fn]);
+    return this;
+  }
+
+  addListener(event, fn) {
+    return this.on(event, fn);
+  }
+
+  once(event, fn) {
+    const wrapper = (...args) => {
+      this.off(event, wrapper);
+      fn.apply(this, args);
+    };
+    wrapper.listener = fn;
+    return this.on(event, wrapper);
+  }
+
+  off(event, fn) {
+    const list = this.#listeners.get(event);
+    if (!list) return this;
+    const i = list.findIndex((l) => l === fn || l.listener === fn);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#listeners.delete(event);
+    return this;
+  }
+
+  removeListener(event, fn) {
+    return this.off(event, fn);
+  }
+
+  removeAllListeners(event) {
+    if (event === undefined) this.#listeners.clear();
+    else this.#listeners.delete(event);
+    return this;
+  }
+
+  listenerCount(event) {
+    return this.#listeners.get(event)?.length ?? 0;
+  }
+
+  listeners(event) {
+    return (this.#listeners.get(event) ?? []).map((l) => l.listener ?? l);
+  }
+
+  emit(event, ...args) {
+    const list = this.#listeners.get(event);
+    if (!list) return false;
+    for (const fn of [...list]) {
+      try {
+        fn.apply(this, args);
+      } catch (err) {
+        reportAsync(err);
+      }
+    }
+    return true;
+  }
+}
+
+// ----- the bus: one broker per name per realm ---------------------------------------------
+
+// Node and Deno exit when nothing is pending; an open connection keeps the process alive, as an
+// amqplib socket does.
+const needsKeepAlive = !!(globalThis.process?.versions?.node || globalThis.Deno);
+let keepAliveCount = 0;
+let keepAliveTimer;
+function keepAlive(delta) {
+  if (!needsKeepAlive) return;
+  keepAliveCount += delta;
+  if (keepAliveCount > 0 && keepAliveTimer === undefined) {
+    keepAliveTimer = setInterval(() => {}, 1 << 30);
+  } else if (keepAliveCount === 0 && keepAliveTimer !== undefined) {
+    clearInterval(keepAliveTimer);
+    keepAliveTimer = undefined;
+  }
+}
+
+const buses = new Map();
+
+// Receives the broker's events (src/driver): routes each to its channel or connection. Its
+// methods never throw.
+class BusState {
+  constructor(name, options) {
+    this.name = name;
+    this.channels = new Map();
+    this.connections = new Map();
+    const salt = Math.floor(Math.random() * 2 ** 52);
+    this.bus = new Bus(this, options, salt);
+  }
+
+  deliver(channel, consumerTag, deliveryTag, redelivered, exchange, routingKey, content, properties) {
+    this.channels
+      .get(channel)
+      ?._deliver(consumerTag, { content, fields: { consumerTag, deliveryTag, redelivered, exchange, routingKey }, properties });
+  }
+
+  returned(channel, replyCode, replyText, exchange, routingKey, content, properties) {
+    const msg = { content, fields: { replyCode, replyText, exchange, routingKey }, properties };
+    this.channels.get(channel)?.emit("return", msg);
+  }
+
+  confirm(channel, seq, ack) {
+    this.channels.get(channel)?._confirm(seq, ack);
+  }
+
+  cancelled(channel, consumerTag) {
+    this.channels.get(channel)?._cancelled(consumerTag);
+  }
+
+  channelClosed(channel, error) {
+    this.channels.get(channel)?._closedByServer(error);
+  }
+
+  connectionClosed(connection, error) {
+    this.connections.get(connection)?._closedByServer(error);
+  }
+}
+
+const CONNECT_OPTIONS = ["storage", "scope", "maxMessageBytes"];
+
+function busName(url) {
+  if (url === undefined || url === null || url === "") return "default";
+  if (typeof url === "object" && typeof url.protocol === "string") {
+    url = `${url.protocol}://${url.hostname ?? ""}/${url.vhost ?? ""}`;
+  }
+  if (typeof url !== "string") throw invalid("connect: url must be a string such as 'switchyard://orders'");
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(url);
+  if (!m) throw invalid(`connect: '${url}' is not a URL; use 'switchyard://NAME'`);
+  const scheme = m[1].toLowerCase();
+  if (scheme === "switchyard") return decodeURIComponent(m[2].replace(/\/+$/, "")) || "default";
+  // amqp:// URLs are accepted so RabbitMQ code runs unchanged: they all name the default bus.
+  if (scheme === "amqp" || scheme === "amqps") return "default";
+  throw invalid(`connect: unsupported URL scheme '${scheme}:' (use switchyard://NAME)`);
+}
+
+/**
+ * Opens a connection to a bus. `url` names the bus (`switchyard://NAME`; `amqp://…` URLs name
+ * the default bus). Every connection to the same name in this JavaScript realm shares one broker.
+ */
+export async function connect(url, options) {
+  const name = busName(url);
+  if (options !== undefined && options !== null) {
+    if (typeof options !== "object") throw invalid("connect: options must be an object");
+    for (const key of Object.keys(options)) {
+      if (!CONNECT_OPTIONS.includes(key)) {
+        throw codedError(TypeError, "TypeError", `connect: unknown option '${key}' (known: ${CONNECT_OPTIONS.join(", ")})`, "SWITCHYARD_UNKNOWN_OPTION");
+      }
+    }
+  }
+  const { storage = "memory", scope = "local", maxMessageBytes } = options ?? {};
+  if (storage !== "memory") {
+    throw codedError(
+      Error,
+      "Error",
+      `connect: storage '${typeof storage === "string" ? storage : "adapter"}' is not available in this build; use { storage: "memory" }`,
+      "SWITCHYARD_STORAGE_UNAVAILABLE",
+    );
+  }
+  if (scope !== "local") {
+    throw codedError(
+      Error,
+      "Error",
+      `connect: scope '${scope}' is not available in this build; use { scope: "local" } (one broker per JavaScript realm)`,
+      "SWITCHYARD_SCOPE_UNAVAILABLE",
+    );
+  }
+  let state = buses.get(name);
+  if (!state) {
+    state = new BusState(name, maxMessageBytes === undefined ? undefined : { maxMessageBytes });
+    buses.set(name, state);
+  }
+  const id = state.bus.openConnection();
+  const conn = new Connection(state, id);
+  state.connections.set(id, conn);
+  return conn;
+}
+
+// ----- Connection ------------------------------------------------------------------------
+
+export class Connection extends Emitter {
+  #state;
+  #id;
+  #channels = new Set();
+  #closed = false;
+
+  constructor(state, id) {
+    super();
+    this.#state = state;
+    this.#id = id;
+    keepAlive(1);
+  }
+
+  /** The bus this connection belongs to. */
+  get bus() {
+    return this.#state.name;
+  }
+
+  async createChannel() {
+    return this.#open(Channel);
+  }
+
+  async createConfirmChannel() {
+    const ch = this.#open(ConfirmChannel);
+    this.#state.bus.confirmSelect(ch._id);
+    return ch;
+  }
+
+  #open(Kind) {
+    if (this.#closed) throw connectionClosedError();
+    const id = this.#state.bus.openChannel(this.#id);
+    const ch = new Kind(this.#state, id, this);
+    this.#channels.add(ch);
+    this.#state.channels.set(id, ch);
+    return ch;
+  }
+
+  _forget(ch) {
+    this.#channels.delete(ch);
+  }
+
+  async close() {
+    if (this.#closed) throw connectionClosedError();
+    this.#finish(null);
+    this.#state.bus.closeConnection(this.#id);
+  }
+
+  #finish(error) {
+    this.#closed = true;
+    this.#state.connections.delete(this.#id);
+    for (const ch of [...this.#channels]) ch._closedLocally(error);
+    keepAlive(-1);
+    if (error) this.emit("error", error);
+    this.emit("close", error ?? undefined);
+  }
+
+  _closedByServer(error) {
+    if (!this.#closed) this.#finish(error);
+  }
+}
+
+// ----- Channel ---------------------------------------------------------------------------
+
+function tagOf(message, what) {
+  const tag = message?.fields?.deliveryTag;
+  if (typeof tag !== "number") throw invalid(`${what}: expected a message received from this channel`);
+  return tag;
+}
+
+function checkContent(content) {
+  if (content === undefined) throw invalid("publish: content is required");
+  if (typeof content === "function" || typeof content === "symbol") return; // Rust reports these
+  if (typeof content !== "object" || content === null) return;
+  if (ArrayBuffer.isView(content) || content instanceof ArrayBuffer) return;
+  if (typeof structuredClone === "function") {
+    try {
+      structuredClone(content);
+    } catch (e) {
+      throw codedError(TypeError, "TypeError", `publish: content is not structured-cloneable (${e?.message ?? e})`, "SWITCHYARD_NOT_CLONEABLE");
+    }
+  }
+}
+
+export class Channel extends Emitter {
+  constructor(state, id, connection) {
+    super();
+    this._state = state;
+    this._id = id;
+    this.connection = connection;
+    this._closed = false;
+    this._consumers = new Map();
+    this._errorSurfaced = false;
+  }
+
+  _check() {
+    if (this._closed) throw channelClosedError();
+  }
+
+  // A broker call that returns a promise: bad input and broker errors reject it.
+  _rpc(fn) {
+    return new Promise((resolve) => {
+      this._check();
+      try {
+        resolve(fn(this._state.bus, this._id));
+      } catch (err) {
+        if (err?.name === "AmqpError") this._errorSurfaced = true;
+        throw err;
+      }
+    });
+  }
+
+  // ----- topology -----
+
+  assertExchange(exchange, type, options) {
+    return this._rpc((bus, id) => {
+      bus.assertExchange(id, exchange, type, options, false);
+      return { exchange };
+    });
+  }
+
+  checkExchange(exchange) {
+    return this._rpc((bus, id) => {
+      bus.assertExchange(id, exchange, undefined, undefined, true);
+      return {};
+    });
+  }
+
+  deleteExchange(exchange, options) {
+    return this._rpc((bus, id) => {
+      bus.deleteExchange(id, exchange, options);
+      return {};
+    });
+  }
+
+  bindExchange(destination, source, pattern, args) {
+    return this._rpc((bus, id) => {
+      bus.bindExchange(id, destination, source, pattern, args, false);
+      return {};
+    });
+  }
+
+  unbindExchange(destination, source, pattern, args) {
+    return this._rpc((bus, id) => {
+      bus.bindExchange(id, destination, source, pattern, args, true);
+      return {};
+    });
+  }
+
+  assertQueue(queue, options) {
+    return this._rpc((bus, id) => bus.assertQueue(id, queue, options, false));
+  }
+
+  checkQueue(queue) {
+    return this._rpc((bus, id) => bus.assertQueue(id, queue, undefined, true));
+  }
+
+  deleteQueue(queue, options) {
+    return this._rpc((bus, id) => ({ messageCount: bus.deleteQueue(id, queue, options) }));
+  }
+
+  purgeQueue(queue) {
+    return this._rpc((bus, id) => ({ messageCount: bus.purgeQueue(id, queue) }));
+  }
+
+  bindQueue(queue, source, pattern, args) {
+    return this._rpc((bus, id) => {
+      bus.bindQueue(id, queue, source, pattern, args, false);
+      return {};
+    });
+  }
+
+  unbindQueue(queue, source, pattern, args) {
+    return this._rpc((bus, id) => {
+      bus.bindQueue(id, queue, source, pattern, args, true);
+      return {};
+    });
+  }
+
+  // ----- publishing -----
+
+  // Returns the confirm sequence number, or -1 if the broker closed the channel (the error
+  // arrives as the channel's 'error' event, as amqplib reports a failed publish).
+  _publish(exchange, routingKey, content, options) {
+    this._check();
+    checkContent(content);
+    try {
+      return this._state.bus.publish(this._id, exchange, routingKey, content, options);
+    } catch (err) {
+      if (err?.name !== "AmqpError") throw err;
+      return -1;
+    }
+  }
+
+  publish(exchange, routingKey, content, options) {
+    this._publish(exchange, routingKey, content, options);
+    return true;
+  }
+
+  sendToQueue(queue, content, options) {
+    return this.publish("", queue, content, options);
+  }
+
+  // ----- consuming -----
+
+  consume(queue, onMessage, options) {
+    return this._rpc((bus, id) => {
+      if (typeof onMessage !== "function") throw invalid("consume: onMessage must be a function");
+      let signal;
+      if (options && typeof options === "object" && "signal" in options) {
+        ({ signal, ...options } = options);
+        if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid("consume: signal must be an AbortSignal");
+        signal?.throwIfAborted();
+      }
+      const consumerTag = bus.consume(id, queue, options);
+      this._consumers.set(consumerTag, onMessage);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          if (!this._closed && this._consumers.has(consumerTag)) this.cancel(consumerTag).catch(() => {});
+        },
+        { once: true },
+      );
+      return { consumerTag };
+    });
+  }
+
+  _deliver(consumerTag, msg) {
+    const fn = this._consumers.get(consumerTag);
+    if (!fn) return;
+    try {
+      fn(msg);
+    } catch (err) {
+      reportAsync(err);
+    }
+  }
+
+  _cancelled(consumerTag) {
+    const fn = this._consumers.get(consumerTag);
+    this._consumers.delete(consumerTag);
+    if (fn) {
+      try {
+        fn(null);
+      } catch (err) {
+        reportAsync(err);
+      }
+    }
+  }
+
+  cancel(consumerTag) {
+    return this._rpc((bus, id) => {
+      bus.cancel(id, consumerTag);
+      const fn = this._consumers.get(consumerTag);
+      this._consumers.delete(consumerTag);
+      fn?._onCancel?.();
+      return {};
+    });
+  }
+
+  get(queue, options) {
+    return this._rpc((bus, id) => {
+      const r = bus.get(id, queue, options);
+      if (r === false) return false;
+      const [content, deliveryTag, redelivered, exchange, routingKey, messageCount, properties] = r;
+      return { content, fields: { deliveryTag, redelivered, exchange, routingKey, messageCount }, properties };
+    });
+  }
+
+  /**
+   * Consumes `queue` as an async iterator (a switchyard addition). Leaving the loop, or aborting
+   * `options.signal`, cancels the consumer; closing the channel ends the loop.
+   */
+  messages(queue, options = {}) {
+    const channel = this;
+    const buffered = [];
+    let wake;
+    let done = false;
+    let tag;
+    const finish = () => {
+      done = true;
+      wake?.();
+    };
+    const onMessage = (msg) => {
+      if (msg === null) return finish();
+      buffered.push(msg);
+      wake?.();
+    };
+    onMessage._onCancel = finish;
+    const started = this.consume(queue, onMessage, options).then((ok) => (tag = ok.consumerTag));
+    this.once("close", finish);
+    options?.signal?.addEventListener("abort", finish, { once: true });
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      async next() {
+        await started;
+        while (buffered.length === 0 && !done) await new Promise((r) => (wake = r));
+        wake = undefined;
+        if (buffered.length > 0) return { value: buffered.shift(), done: false };
+        return { value: undefined, done: true };
+      },
+      async return() {
+        await started.catch(() => {});
+        done = true;
+        if (!channel._closed && tag !== undefined && channel._consumers.has(tag)) await channel.cancel(tag);
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  // ----- acknowledgements -----
+
+  ack(message, allUpTo = false) {
+    this._check();
+    this._state.bus.ack(this._id, tagOf(message, "ack"), !!allUpTo);
+  }
+
+  ackAll() {
+    this._check();
+    this._state.bus.ack(this._id, 0, true);
+  }
+
+  nack(message, allUpTo = false, requeue = true) {
+    this._check();
+    this._state.bus.nack(this._id, tagOf(message, "nack"), !!allUpTo, requeue !== false);
+  }
+
+  nackAll(requeue = true) {
+    this._check();
+    this._state.bus.nack(this._id, 0, true, requeue !== false);
+  }
+
+  reject(message, requeue = true) {
+    this._check();
+    this._state.bus.nack(this._id, tagOf(message, "reject"), false, requeue !== false);
+  }
+
+  /** Requeues `message` after `delayMs` (a switchyard addition for retry backoff). */
+  nackWithDelay(message, delayMs, allUpTo = false) {
+    this._check();
+    if (typeof delayMs !== "number") throw invalid("nackWithDelay: delayMs must be a number");
+    this._state.bus.nackDelayed(this._id, tagOf(message, "nackWithDelay"), !!allUpTo, delayMs);
+  }
+
+  prefetch(count, global) {
+    return this._rpc((bus, id) => {
+      bus.prefetch(id, count, global);
+      return {};
+    });
+  }
+
+  qos(count, global) {
+    return this.prefetch(count, global);
+  }
+
+  recover() {
+    return this._rpc((bus, id) => {
+      bus.recover(id);
+      return {};
+    });
+  }
+
+  /** Counters of a queue (a switchyard addition). */
+  stats(queue) {
+    return this._rpc((bus) => {
+      const s = bus.stats(queue);
+      if (s === undefined) {
+        throw codedError(Error, "AmqpError", `NOT_FOUND - no queue '${queue}' in vhost '/'`, 404);
+      }
+      return s;
+    });
+  }
+
+  // ----- closing -----
+
+  close() {
+    return this._rpc((bus, id) => {
+      bus.closeChannel(id);
+      this._closedLocally(null);
+    });
+  }
+
+  _closedLocally(error) {
+    if (this._closed) return;
+    this._closed = true;
+    this._state.channels.delete(this._id);
+    this.connection._forget(this);
+    this._failPending(error ?? channelClosedError());
+    this._consumers.clear();
+    this.emit("close");
+  }
+
+  _closedByServer(error) {
+    if (this._closed) return;
+    this._closed = true;
+    this._state.channels.delete(this._id);
+    this.connection._forget(this);
+    this._failPending(error);
+    this._consumers.clear();
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+    else if (!this._errorSurfaced) reportAsync(error);
+    this.emit("close");
+  }
+
+  _confirm() {}
+
+  _failPending() {}
+}
+
+// ----- ConfirmChannel --------------------------------------------------------------------
+
+export class ConfirmChannel extends Channel {
+  constructor(state, id, connection) {
+    super(state, id, connection);
+    this._unconfirmed = new Map(); // seq -> callback or null
+    this._waiters = [];
+    this._failedPublishes = [];
+  }
+
+  publish(exchange, routingKey, content, options, callback) {
+    if (callback !== undefined && typeof callback !== "function") throw invalid("publish: callback must be a function");
+    const seq = this._publish(exchange, routingKey, content, options);
+    if (seq > 0) this._unconfirmed.set(seq, callback ?? null);
+    else if (callback) this._failedPublishes.push(callback);
+    return true;
+  }
+
+  sendToQueue(queue, content, options, callback) {
+    return this.publish("", queue, content, options, callback);
+  }
+
+  _confirm(seq, ack) {
+    if (!this._unconfirmed.has(seq)) return;
+    const cb = this._unconfirmed.get(seq);
+    this._unconfirmed.delete(seq);
+    const err = ack ? null : codedError(Error, "Error", "message nacked", "SWITCHYARD_NACKED");
+    if (cb) {
+      try {
+        cb(err, undefined);
+      } catch (e) {
+        reportAsync(e);
+      }
+    }
+    this._waiters = this._waiters.filter((w) => {
+      if (!w.seqs.delete(seq)) return true;
+      if (!ack) w.nacked = true;
+      if (w.seqs.size > 0) return true;
+      if (w.nacked) w.reject(codedError(Error, "Error", "message nacked", "SWITCHYARD_NACKED"));
+      else w.resolve();
+      return false;
+    });
+  }
+
+  _failPending(error) {
+    const callbacks = [...this._unconfirmed.values(), ...this._failedPublishes];
+    this._unconfirmed.clear();
+    this._failedPublishes = [];
+    for (const cb of callbacks) {
+      if (!cb) continue;
+      try {
+        cb(error, undefined);
+      } catch (e) {
+        reportAsync(e);
+      }
+    }
+    for (const w of this._waiters) w.reject(error);
+    this._waiters = [];
+  }
+
+  /** Resolves when every publish so far is confirmed; rejects if any was nacked. */
+  waitForConfirms() {
+    if (this._closed) return Promise.reject(channelClosedError());
+    if (this._unconfirmed.size === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this._waiters.push({ seqs: new Set(this._unconfirmed.keys()), nacked: false, resolve, reject });
+    });
+  }
+}
+
+export default { connect, version, Connection, Channel, ConfirmChannel };

@@ -1,0 +1,334 @@
+//! JavaScript values ↔ core types: option objects (with unknown-option checks), field tables,
+//! message properties.
+
+use super::errors::{range_error, type_error, INVALID_ARGUMENT, NOT_CLONEABLE, UNKNOWN_OPTION};
+use crate::core::{FieldTable, FieldValue, Properties};
+use js_sys::{Array, ArrayBuffer, Date, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// A JavaScript error value, ready to throw.
+pub type JsResult<T> = Result<T, JsValue>;
+
+const MAX_DEPTH: usize = 64;
+
+/// An options object: `undefined`/`null` mean none; anything but a plain object is a
+/// TypeError; a key outside `known` is a TypeError with code `SWITCHYARD_UNKNOWN_OPTION`.
+pub struct Options {
+    obj: Option<Object>,
+    what: &'static str,
+}
+
+impl Options {
+    /// Reads and checks `value` as the options of method `what`.
+    pub fn new(value: &JsValue, what: &'static str, known: &[&str]) -> JsResult<Options> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(Options { obj: None, what });
+        }
+        if !value.is_object() || Array::is_array(value) || value.is_function() {
+            return Err(type_error(INVALID_ARGUMENT, &format!("{what}: options must be an object")));
+        }
+        let obj: Object = value.clone().unchecked_into();
+        for key in Object::keys(&obj).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !known.contains(&key.as_str()) {
+                return Err(type_error(
+                    UNKNOWN_OPTION,
+                    &format!("{what}: unknown option '{key}' (known: {})", known.join(", ")),
+                ));
+            }
+        }
+        Ok(Options { obj: Some(obj), what })
+    }
+
+    fn raw(&self, key: &str) -> JsValue {
+        match &self.obj {
+            Some(o) => Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED),
+            None => JsValue::UNDEFINED,
+        }
+    }
+
+    fn bad(&self, key: &str, expected: &str) -> JsValue {
+        type_error(INVALID_ARGUMENT, &format!("{}: option '{key}' must be {expected}", self.what))
+    }
+
+    /// A boolean option (JavaScript truthiness is not accepted: it must be a boolean).
+    pub fn bool(&self, key: &str) -> JsResult<Option<bool>> {
+        let v = self.raw(key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        v.as_bool().map(Some).ok_or_else(|| self.bad(key, "a boolean"))
+    }
+
+    /// A string option.
+    pub fn string(&self, key: &str) -> JsResult<Option<String>> {
+        let v = self.raw(key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        v.as_string().map(Some).ok_or_else(|| self.bad(key, "a string"))
+    }
+
+    /// A non-negative integer option no larger than `max`.
+    pub fn uint(&self, key: &str, max: u64) -> JsResult<Option<u64>> {
+        let v = self.raw(key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        let n = v.as_f64().ok_or_else(|| self.bad(key, "a number"))?;
+        if !n.is_finite() || n.fract() != 0.0 || n < 0.0 || n > max as f64 {
+            return Err(range_error(
+                INVALID_ARGUMENT,
+                &format!("{}: option '{key}' must be an integer from 0 to {max}, got {n}", self.what),
+            ));
+        }
+        Ok(Some(n as u64))
+    }
+
+    /// A field-table option (an object of header-like values).
+    pub fn table(&self, key: &str) -> JsResult<Option<FieldTable>> {
+        let v = self.raw(key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        table_from_js(&v, self.what, key).map(Some)
+    }
+
+    /// The raw value of an option.
+    pub fn value(&self, key: &str) -> JsValue {
+        self.raw(key)
+    }
+}
+
+/// Checks a required string argument (a name or key) of at most 255 UTF-8 bytes.
+pub fn name_arg(value: &JsValue, what: &str, arg: &str) -> JsResult<String> {
+    let s = value
+        .as_string()
+        .ok_or_else(|| type_error(INVALID_ARGUMENT, &format!("{what}: {arg} must be a string")))?;
+    if s.len() > 255 {
+        return Err(range_error(INVALID_ARGUMENT, &format!("{what}: {arg} is longer than 255 bytes")));
+    }
+    Ok(s)
+}
+
+/// Like [`name_arg`], with `undefined`/`null` read as the empty string.
+pub fn optional_name_arg(value: &JsValue, what: &str, arg: &str) -> JsResult<String> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(String::new());
+    }
+    name_arg(value, what, arg)
+}
+
+/// A plain object as a field table.
+pub fn table_from_js(value: &JsValue, what: &str, key: &str) -> JsResult<FieldTable> {
+    if !value.is_object() || Array::is_array(value) {
+        return Err(type_error(INVALID_ARGUMENT, &format!("{what}: option '{key}' must be an object")));
+    }
+    match field_from_js(value, 0)? {
+        FieldValue::Table(t) => Ok(t),
+        _ => Err(type_error(INVALID_ARGUMENT, &format!("{what}: option '{key}' must be a plain object"))),
+    }
+}
+
+/// A JavaScript value as a field value: numbers that are safe integers become integers, byte
+/// arrays bytes, Dates timestamps (seconds), arrays arrays, plain objects tables.
+pub fn field_from_js(value: &JsValue, depth: usize) -> JsResult<FieldValue> {
+    if depth > MAX_DEPTH {
+        return Err(range_error(INVALID_ARGUMENT, "header values nest deeper than 64 levels (a cycle?)"));
+    }
+    if value.is_undefined() || value.is_null() {
+        return Ok(FieldValue::Void);
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(FieldValue::Bool(b));
+    }
+    if let Some(n) = value.as_f64() {
+        let int = n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0;
+        return Ok(if int { FieldValue::Int(n as i64) } else { FieldValue::Float(n) });
+    }
+    if let Some(s) = value.as_string() {
+        return Ok(FieldValue::Str(s));
+    }
+    if value.is_bigint() {
+        let s = js_sys::BigInt::from(value.clone()).to_string(10).ok().and_then(|s| s.as_string());
+        return s
+            .and_then(|s| s.parse::<i64>().ok())
+            .map(FieldValue::Int)
+            .ok_or_else(|| range_error(INVALID_ARGUMENT, "a BigInt header value must fit in 64 bits"));
+    }
+    if value.is_function() || value.is_symbol() {
+        return Err(type_error(NOT_CLONEABLE, "functions and symbols cannot be header values"));
+    }
+    if let Some(a) = value.dyn_ref::<Uint8Array>() {
+        return Ok(FieldValue::Bytes(a.to_vec()));
+    }
+    if let Some(a) = value.dyn_ref::<ArrayBuffer>() {
+        return Ok(FieldValue::Bytes(Uint8Array::new(a).to_vec()));
+    }
+    if let Some(d) = value.dyn_ref::<Date>() {
+        return Ok(FieldValue::Timestamp((d.get_time() / 1000.0).max(0.0) as u64));
+    }
+    if let Some(a) = value.dyn_ref::<Array>() {
+        let items: JsResult<Vec<FieldValue>> = a.iter().map(|v| field_from_js(&v, depth + 1)).collect();
+        return items.map(FieldValue::Array);
+    }
+    let obj: &Object = value.unchecked_ref();
+    let mut t = FieldTable::new();
+    for entry in Object::entries(obj).iter() {
+        let pair: Array = entry.unchecked_into();
+        let k = pair.get(0).as_string().unwrap_or_default();
+        t.insert(k, field_from_js(&pair.get(1), depth + 1)?);
+    }
+    Ok(FieldValue::Table(t))
+}
+
+/// A field value as a JavaScript value.
+pub fn field_to_js(value: &FieldValue) -> JsValue {
+    match value {
+        FieldValue::Void => JsValue::NULL,
+        FieldValue::Bool(b) => JsValue::from_bool(*b),
+        FieldValue::Int(i) => JsValue::from_f64(*i as f64),
+        FieldValue::Float(f) => JsValue::from_f64(*f),
+        FieldValue::Str(s) => JsValue::from_str(s),
+        FieldValue::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
+        FieldValue::Timestamp(t) => JsValue::from_f64(*t as f64),
+        FieldValue::Array(a) => a.iter().map(field_to_js).collect::<Array>().into(),
+        FieldValue::Table(t) => table_to_js(t),
+    }
+}
+
+/// A field table as a plain object.
+pub fn table_to_js(t: &FieldTable) -> JsValue {
+    let o = Object::new();
+    for (k, v) in t {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), &field_to_js(v));
+    }
+    o.into()
+}
+
+fn set(o: &Object, key: &str, v: JsValue) {
+    let _ = Reflect::set(o, &JsValue::from_str(key), &v);
+}
+
+fn opt_str(o: &Object, key: &str, v: &Option<String>) {
+    set(o, key, v.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str));
+}
+
+/// Message properties as amqplib shows them: every property present (unset ones `undefined`),
+/// `headers` always an object.
+pub fn properties_to_js(p: &Properties) -> JsValue {
+    let o = Object::new();
+    opt_str(&o, "contentType", &p.content_type);
+    opt_str(&o, "contentEncoding", &p.content_encoding);
+    set(&o, "headers", p.headers.as_ref().map_or_else(|| Object::new().into(), table_to_js));
+    set(&o, "deliveryMode", p.delivery_mode.map_or(JsValue::UNDEFINED, |d| JsValue::from(d)));
+    set(&o, "priority", p.priority.map_or(JsValue::UNDEFINED, |d| JsValue::from(d)));
+    opt_str(&o, "correlationId", &p.correlation_id);
+    opt_str(&o, "replyTo", &p.reply_to);
+    opt_str(&o, "expiration", &p.expiration);
+    opt_str(&o, "messageId", &p.message_id);
+    set(&o, "timestamp", p.timestamp.map_or(JsValue::UNDEFINED, |t| JsValue::from_f64(t as f64)));
+    opt_str(&o, "type", &p.kind);
+    opt_str(&o, "userId", &p.user_id);
+    opt_str(&o, "appId", &p.app_id);
+    opt_str(&o, "clusterId", &p.cluster_id);
+    o.into()
+}
+
+/// The options `publish` knows (amqplib's, plus `delay`).
+pub const PUBLISH_OPTIONS: &[&str] = &[
+    "expiration",
+    "userId",
+    "CC",
+    "BCC",
+    "priority",
+    "persistent",
+    "deliveryMode",
+    "mandatory",
+    "immediate",
+    "contentType",
+    "contentEncoding",
+    "headers",
+    "correlationId",
+    "replyTo",
+    "messageId",
+    "timestamp",
+    "type",
+    "appId",
+    "clusterId",
+    "delay",
+];
+
+/// Publish options as (properties, mandatory).
+pub fn publish_options(value: &JsValue, what: &'static str) -> JsResult<(Properties, bool)> {
+    let o = Options::new(value, what, PUBLISH_OPTIONS)?;
+    let mut p = Properties {
+        content_type: o.string("contentType")?,
+        content_encoding: o.string("contentEncoding")?,
+        headers: o.table("headers")?,
+        correlation_id: o.string("correlationId")?,
+        reply_to: o.string("replyTo")?,
+        message_id: o.string("messageId")?,
+        kind: o.string("type")?,
+        user_id: o.string("userId")?,
+        app_id: o.string("appId")?,
+        cluster_id: o.string("clusterId")?,
+        priority: o.uint("priority", 255)?.map(|p| p as u8),
+        timestamp: o.uint("timestamp", u64::MAX >> 11)?,
+        ..Properties::default()
+    };
+    let exp = o.value("expiration");
+    if !(exp.is_undefined() || exp.is_null()) {
+        let ms = match (exp.as_f64(), exp.as_string()) {
+            (Some(n), _) if n.is_finite() && n.fract() == 0.0 && n >= 0.0 => n as u64,
+            (None, Some(s)) => crate::core::parse_expiration(&s).ok_or_else(|| {
+                range_error(INVALID_ARGUMENT, &format!("{what}: expiration must be a non-negative integer of milliseconds, got '{s}'"))
+            })?,
+            _ => {
+                return Err(range_error(
+                    INVALID_ARGUMENT,
+                    &format!("{what}: expiration must be a non-negative integer of milliseconds"),
+                ))
+            }
+        };
+        p.expiration = Some(ms.to_string());
+    }
+    let dm = o.value("deliveryMode");
+    let delivery_mode = if let Some(b) = dm.as_bool() {
+        b.then_some(2)
+    } else {
+        match o.uint("deliveryMode", 2)? {
+            Some(0) | None => None,
+            Some(m) => Some(m as u8),
+        }
+    };
+    p.delivery_mode = match o.bool("persistent")? {
+        Some(true) => Some(2),
+        Some(false) => delivery_mode.or(Some(1)),
+        None => delivery_mode,
+    };
+    if o.bool("immediate")? == Some(true) {
+        return Err(type_error(INVALID_ARGUMENT, &format!("{what}: 'immediate' is not supported (RabbitMQ 3 removed it)")));
+    }
+    for key in ["CC", "BCC"] {
+        let v = o.value(key);
+        if v.is_undefined() || v.is_null() {
+            continue;
+        }
+        let keys: Vec<FieldValue> = if let Some(s) = v.as_string() {
+            vec![FieldValue::Str(s)]
+        } else if let Some(a) = v.dyn_ref::<Array>() {
+            a.iter()
+                .map(|k| k.as_string().map(FieldValue::Str))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| o.bad(key, "a string or an array of strings"))?
+        } else {
+            return Err(o.bad(key, "a string or an array of strings"));
+        };
+        p.set_header(key, FieldValue::Array(keys));
+    }
+    if let Some(d) = o.uint("delay", u32::MAX as u64)? {
+        p.set_header("x-delay", FieldValue::Int(d as i64));
+    }
+    Ok((p, o.bool("mandatory")?.unwrap_or(false)))
+}
