@@ -382,7 +382,7 @@ impl Bus {
         let c = ch(channel)?;
         let n = count.as_f64().ok_or_else(|| type_error(INVALID_ARGUMENT, "prefetch: count must be a number"))?;
         if !(n.is_finite() && n.fract() == 0.0 && (0.0..=65535.0).contains(&n)) {
-            return Err(range_error(INVALID_ARGUMENT, &format!("prefetch: count must be an integer from 0 to 65535, got {n}")));
+            return Err(range_error(INVALID_ARGUMENT, &format!("prefetch: count must be an integer from 0 to 65535, got {}", super::convert::js_number(n))));
         }
         let global = if global.is_undefined() || global.is_null() {
             false

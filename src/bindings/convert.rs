@@ -79,7 +79,7 @@ impl Options {
         if !n.is_finite() || n.fract() != 0.0 || n < 0.0 || n > max as f64 {
             return Err(range_error(
                 INVALID_ARGUMENT,
-                &format!("{}: option '{key}' must be an integer from 0 to {max}, got {n}", self.what),
+                &format!("{}: option '{key}' must be an integer from 0 to {max}, got {}", self.what, js_number(n)),
             ));
         }
         Ok(Some(n as u64))
@@ -98,6 +98,11 @@ impl Options {
     pub fn value(&self, key: &str) -> JsValue {
         self.raw(key)
     }
+}
+
+/// A number as JavaScript prints it (keeps Rust's float formatting out of the wasm).
+pub fn js_number(n: f64) -> String {
+    js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default()
 }
 
 /// Checks a required string argument (a name or key) of at most 255 UTF-8 bytes.

@@ -49,12 +49,12 @@ fn non_negative(queue: &str, arg: &str, v: &FieldValue, allow_zero: bool) -> Res
         Some(i) if i > 0 || (allow_zero && i == 0) => Ok(i as u64),
         Some(i) if i < 0 => Err(invalid(queue, arg, format_args!("{{value_negative,{i}}}"))),
         Some(i) => Err(invalid(queue, arg, format_args!("{{value_zero,{i}}}"))),
-        None => Err(invalid(queue, arg, format_args!("{{unacceptable_type,{v:?}}}"))),
+        None => Err(invalid(queue, arg, format_args!("{{unacceptable_type,{v}}}"))),
     }
 }
 
 fn string(queue: &str, arg: &str, v: &FieldValue) -> Result<String> {
-    v.as_str().map(str::to_string).ok_or_else(|| invalid(queue, arg, format_args!("{{unacceptable_type,{v:?}}}")))
+    v.as_str().map(str::to_string).ok_or_else(|| invalid(queue, arg, format_args!("{{unacceptable_type,{v}}}")))
 }
 
 impl QueueArgs {
@@ -91,7 +91,7 @@ impl QueueArgs {
                 "x-dead-letter-routing-key" => a.dead_letter_routing_key = Some(string(queue, k, v)?),
                 "x-single-active-consumer" => match v {
                     FieldValue::Bool(b) => a.single_active_consumer = *b,
-                    _ => return Err(invalid(queue, k, format_args!("{{unacceptable_type,{v:?}}}"))),
+                    _ => return Err(invalid(queue, k, format_args!("{{unacceptable_type,{v}}}"))),
                 },
                 "x-queue-type" => match string(queue, k, v)?.as_str() {
                     "classic" | "quorum" => {}

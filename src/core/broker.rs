@@ -12,7 +12,8 @@ use super::queue::{Queue, QueueOptions, QueueStats};
 use super::store_op::{DelayedRecord, ExchangeRecord, QueueRecord, StoreOp};
 use super::value::FieldTable;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use super::timed::TimedQueue;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::rc::Rc;
 
 /// The pseudo-queue a channel consumes from for direct reply-to.
@@ -72,9 +73,9 @@ pub struct Broker<B: Body> {
     pub(crate) events: VecDeque<Event<B>>,
     pub(crate) store_ops: Vec<StoreOp<B>>,
     pub(crate) confirms_awaiting_batch: Vec<(ChannelId, u64)>,
-    pub(crate) batches_in_flight: BTreeMap<u64, Vec<(ChannelId, u64)>>,
+    pub(crate) batches_in_flight: Vec<(u64, Vec<(ChannelId, u64)>)>,
     pub(crate) timers: BinaryHeap<Reverse<(u64, Rc<str>)>>,
-    pub(crate) delayed: BTreeMap<(u64, u64), Delayed<B>>,
+    pub(crate) delayed: TimedQueue<Delayed<B>>,
     pub(crate) dirty: Vec<Rc<str>>,
     pub(crate) topology_changed: bool,
     pub(crate) topology_version: u64,
@@ -97,9 +98,9 @@ impl<B: Body> Broker<B> {
             events: VecDeque::new(),
             store_ops: Vec::new(),
             confirms_awaiting_batch: Vec::new(),
-            batches_in_flight: BTreeMap::new(),
+            batches_in_flight: Vec::new(),
             timers: BinaryHeap::new(),
-            delayed: BTreeMap::new(),
+            delayed: TimedQueue::default(),
             dirty: Vec::new(),
             topology_changed: false,
             topology_version: 0,
@@ -224,12 +225,12 @@ impl<B: Body> Broker<B> {
                 self.detach_consumer(ch, &tag, &c.queue, now);
             }
         }
-        for (_, u) in std::mem::take(&mut channel.unacked) {
+        for u in channel.unacked.take_all() {
             self.return_to_queue(u, now);
         }
         // Pending confirms of a closed channel are never sent.
         self.confirms_awaiting_batch.retain(|(c, _)| *c != ch);
-        for list in self.batches_in_flight.values_mut() {
+        for (_, list) in self.batches_in_flight.iter_mut() {
             list.retain(|(c, _)| *c != ch);
         }
     }
@@ -323,16 +324,35 @@ impl<B: Body> Broker<B> {
         for bnd in bindings {
             x.unbind(&bnd.destination, &bnd.key, &bnd.arguments);
             self.forget_reverse(&bnd);
+            if durable && self.destination_is_durable(&bnd.destination) {
+                self.emit_store(StoreOp::DeleteBinding(bnd));
+            }
         }
         let as_dest = Destination::Exchange(x.name.clone());
-        for (source, key, args) in self.bound_to.remove(&as_dest).unwrap_or_default() {
-            if let Some(src) = self.exchanges.get_mut(&source) {
-                src.unbind(&as_dest, &key, &args);
+        self.unbind_from_sources(&as_dest, durable);
+        if durable {
+            self.emit_store(StoreOp::DeleteExchange(name.into()));
+        }
+    }
+
+    /// Removes every binding leading to `dest` (being deleted), persisting the removal of the
+    /// durable ones; auto-delete sources left without bindings go too.
+    fn unbind_from_sources(&mut self, dest: &Destination, dest_durable: bool) {
+        for (source, key, args) in self.bound_to.remove(dest).unwrap_or_default() {
+            let Some(src) = self.exchanges.get_mut(&source) else { continue };
+            src.unbind(dest, &key, &args);
+            if dest_durable && src.options.durable && !src.name.is_empty() {
+                let binding = Binding { source: source.to_string(), destination: dest.clone(), key: key.to_string(), arguments: args };
+                self.emit_store(StoreOp::DeleteBinding(binding));
             }
             self.after_unbind(&source);
         }
-        if durable {
-            self.emit_store(StoreOp::DeleteExchange(name.into()));
+    }
+
+    fn destination_is_durable(&self, dest: &Destination) -> bool {
+        match dest {
+            Destination::Queue(q) => self.queues.get(q).is_some_and(|q| q.is_durable()),
+            Destination::Exchange(x) => self.exchanges.get(x).is_some_and(|x| x.options.durable),
         }
     }
 
@@ -354,11 +374,7 @@ impl<B: Body> Broker<B> {
 
     fn binding_is_durable(&self, source: &str, dest: &Destination) -> bool {
         let src = self.exchanges.get(source).is_some_and(|x| x.options.durable && !x.name.is_empty());
-        let dst = match dest {
-            Destination::Queue(q) => self.queues.get(q).is_some_and(|q| q.is_durable()),
-            Destination::Exchange(x) => self.exchanges.get(x).is_some_and(|x| x.options.durable),
-        };
-        src && dst
+        src && self.destination_is_durable(dest)
     }
 
     fn bind(&mut self, ch: ChannelId, dest: Destination, source: &str, key: &str, args: FieldTable) -> Result<()> {
@@ -473,6 +489,14 @@ impl<B: Body> Broker<B> {
     ) -> Result<QueueDeclareOk> {
         self.guarded(ch, now, |b| {
             let conn = b.channel(ch)?.connection;
+            if name.starts_with(REPLY_TO) {
+                // Declaring a reply-to address tells whether its client is still there.
+                let alive = b.reply_channel(name).is_some_and(|c| b.reply_consumers.contains_key(&c));
+                if !alive {
+                    return Err(AmqpError::no_queue(name));
+                }
+                return Ok(QueueDeclareOk { queue: name.into(), message_count: 0, consumer_count: 1 });
+            }
             if passive {
                 let q = b.queue_for(ch, name)?;
                 return Ok(QueueDeclareOk {
@@ -480,6 +504,11 @@ impl<B: Body> Broker<B> {
                     message_count: q.ready_len() as u32,
                     consumer_count: q.consumers.len() as u32,
                 });
+            }
+            if name.starts_with("amq.") && !b.queues.contains_key(name) {
+                return Err(AmqpError::access_refused(format_args!(
+                    "queue name '{name}' contains reserved prefix 'amq.*'"
+                )));
             }
             let name = if name.is_empty() { b.generated_name("amq.gen-") } else { name.to_string() };
             if let Some(q) = b.queues.get(name.as_str()) {
@@ -493,11 +522,6 @@ impl<B: Body> Broker<B> {
                     message_count: q.ready_len() as u32,
                     consumer_count: q.consumers.len() as u32,
                 });
-            }
-            if name.starts_with("amq.") && !name.starts_with("amq.gen-") {
-                return Err(AmqpError::access_refused(format_args!(
-                    "queue name '{name}' contains reserved prefix 'amq.*'"
-                )));
             }
             let args = QueueArgs::parse(&name, &options.arguments)?;
             let owner = options.exclusive.then_some(conn);
@@ -576,13 +600,7 @@ impl<B: Body> Broker<B> {
                 self.events.push_back(Event::ConsumerCancelled { channel: *ch, consumer_tag: tag.clone() });
             }
         }
-        let dest = Destination::Queue(q.name.clone());
-        for (source, key, args) in self.bound_to.remove(&dest).unwrap_or_default() {
-            if let Some(src) = self.exchanges.get_mut(&source) {
-                src.unbind(&dest, &key, &args);
-            }
-            self.after_unbind(&source);
-        }
+        self.unbind_from_sources(&Destination::Queue(q.name.clone()), q.is_durable());
         if let Some(o) = q.owner {
             if let Some(c) = self.connections.get_mut(&o) {
                 c.exclusive_queues.retain(|n| **n != *name);
@@ -602,35 +620,32 @@ impl<B: Body> Broker<B> {
 
     /// Every queue's stats, sorted by name.
     pub fn all_queue_stats(&self) -> Vec<QueueStats> {
-        let mut v: Vec<QueueStats> = self.queues.values().map(Queue::stats).collect();
-        v.sort_by(|a, b| a.name.cmp(&b.name));
-        v
+        sorted_keys(&self.queues).into_iter().map(|n| self.queues[n].stats()).collect()
     }
 
     /// Every exchange as (name, type, options), sorted by name (the default exchange is `""`).
     pub fn exchanges(&self) -> Vec<ExchangeRecord> {
-        let mut v: Vec<ExchangeRecord> = self
-            .exchanges
-            .values()
-            .map(|x| ExchangeRecord { name: x.name.to_string(), kind: x.kind, options: x.options.clone() })
-            .collect();
-        v.sort_by(|a, b| a.name.cmp(&b.name));
-        v
+        sorted_keys(&self.exchanges)
+            .into_iter()
+            .map(|n| {
+                let x = &self.exchanges[n];
+                ExchangeRecord { name: x.name.to_string(), kind: x.kind, options: x.options.clone() }
+            })
+            .collect()
     }
 
     /// Every queue's declaration, sorted by name.
     pub fn queues(&self) -> Vec<QueueRecord> {
-        let mut v: Vec<QueueRecord> =
-            self.queues.values().map(|q| QueueRecord { name: q.name.to_string(), options: q.options.clone() }).collect();
-        v.sort_by(|a, b| a.name.cmp(&b.name));
-        v
+        sorted_keys(&self.queues)
+            .into_iter()
+            .map(|n| QueueRecord { name: n.to_string(), options: self.queues[n].options.clone() })
+            .collect()
     }
 
-    /// Every explicit binding (the default exchange's implicit ones are not listed), sorted.
+    /// Every explicit binding (the default exchange's implicit ones are not listed), by source
+    /// exchange name.
     pub fn bindings(&self) -> Vec<Binding> {
-        let mut v: Vec<Binding> = self.exchanges.values().flat_map(Exchange::bindings).collect();
-        v.sort_by(|a, b| (&a.source, &a.destination, &a.key).cmp(&(&b.source, &b.destination, &b.key)));
-        v
+        sorted_keys(&self.exchanges).into_iter().flat_map(|n| self.exchanges[n].bindings()).collect()
     }
 
     /// A number that grows whenever exchanges, queues, bindings or consumers change, so a
@@ -649,13 +664,20 @@ impl<B: Body> Broker<B> {
     }
 }
 
+fn sorted_keys<V>(map: &HashMap<Rc<str>, V>) -> Vec<&Rc<str>> {
+    let mut keys: Vec<&Rc<str>> = map.keys().collect();
+    keys.sort_unstable();
+    keys
+}
+
 fn check_queue_equivalent<B: Body>(q: &Queue<B>, options: &QueueOptions) -> Result<()> {
     let name = &q.name;
-    let diff = |field: &str, got: &dyn std::fmt::Debug, current: &dyn std::fmt::Debug| {
+    let diff = |field: &str, got: &dyn std::fmt::Display, current: &dyn std::fmt::Display| {
         Err(AmqpError::precondition(format_args!(
-            "inequivalent arg '{field}' for queue '{name}' in vhost '/': received {got:?} but current is {current:?}"
+            "inequivalent arg '{field}' for queue '{name}' in vhost '/': received '{got}' but current is '{current}'"
         )))
     };
+    let arg = |t: &FieldTable, k: &str| t.get(k).map_or_else(|| "none".to_string(), |v| v.to_string());
     if options.durable != q.options.durable {
         return diff("durable", &options.durable, &q.options.durable);
     }
@@ -665,8 +687,8 @@ fn check_queue_equivalent<B: Body>(q: &Queue<B>, options: &QueueOptions) -> Resu
     if options.exclusive != q.options.exclusive {
         return diff("exclusive", &options.exclusive, &q.options.exclusive);
     }
-    if let Some(arg) = QueueArgs::first_difference(&options.arguments, &q.options.arguments) {
-        return diff(arg, &options.arguments.get(arg), &q.options.arguments.get(arg));
+    if let Some(name_of_arg) = QueueArgs::first_difference(&options.arguments, &q.options.arguments) {
+        return diff(name_of_arg, &arg(&options.arguments, name_of_arg), &arg(&q.options.arguments, name_of_arg));
     }
     Ok(())
 }

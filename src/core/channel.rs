@@ -3,7 +3,8 @@
 use super::event::ConnectionId;
 use super::queue::Entry;
 use super::value::FieldTable;
-use std::collections::{BTreeMap, HashMap};
+use super::timed::TagMap;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Options of `basic.consume` (amqplib's `consume` options).
@@ -55,7 +56,7 @@ pub struct Channel<B> {
     /// The last delivery tag handed out.
     pub last_tag: u64,
     /// Unacknowledged deliveries by tag.
-    pub unacked: BTreeMap<u64, Unacked<B>>,
+    pub unacked: TagMap<Unacked<B>>,
     /// Consumers by tag.
     pub consumers: HashMap<Rc<str>, Consumer>,
     /// `basic.qos` with global=false: the limit given to consumers created afterwards.
@@ -74,7 +75,7 @@ impl<B> Channel<B> {
         Channel {
             connection,
             last_tag: 0,
-            unacked: BTreeMap::new(),
+            unacked: TagMap::default(),
             consumers: HashMap::new(),
             prefetch_per_consumer: 0,
             prefetch_global: 0,

@@ -76,7 +76,7 @@ impl<B: Body> Broker<B> {
             return Ok(tag);
         }
         let q = self.queue_for(ch, queue)?;
-        if q.exclusive_consumer || (options.exclusive && !q.consumers.is_empty()) {
+        if q.exclusive_consumer || (options.exclusive && (!q.consumers.is_empty() || q.args.single_active_consumer)) {
             return Err(AmqpError::access_refused(format_args!("queue '{queue}' in vhost '/' in exclusive use")));
         }
         let priority = options.priority.or_else(|| options.arguments.get("x-priority").and_then(FieldValue::as_int));
@@ -199,7 +199,7 @@ impl<B: Body> Broker<B> {
             if let Some(c) = tag.as_ref().and_then(|t| channel.consumers.get_mut(t)) {
                 c.unacked += 1;
             }
-            channel.unacked.insert(delivery_tag, Unacked { queue: qname.clone(), queue_uid: uid, entry, consumer: tag });
+            channel.unacked.push(delivery_tag, Unacked { queue: qname.clone(), queue_uid: uid, entry, consumer: tag });
         }
         if let Some(op) = op {
             self.emit_store(op);
@@ -263,14 +263,13 @@ impl<B: Body> Broker<B> {
     fn take_unacked(&mut self, ch: ChannelId, tag: u64, multiple: bool) -> Result<Vec<Unacked<B>>> {
         let c = self.channel_mut(ch)?;
         let taken: Vec<Unacked<B>> = if multiple && tag == 0 {
-            std::mem::take(&mut c.unacked).into_values().collect()
-        } else if !c.unacked.contains_key(&tag) {
+            c.unacked.take_all()
+        } else if !c.unacked.contains(tag) {
             return Err(AmqpError::precondition(format_args!("unknown delivery tag {tag}")));
         } else if multiple {
-            let rest = c.unacked.split_off(&(tag + 1));
-            std::mem::replace(&mut c.unacked, rest).into_values().collect()
+            c.unacked.take_up_to(tag)
         } else {
-            vec![c.unacked.remove(&tag).expect("checked")]
+            c.unacked.remove(tag).into_iter().collect()
         };
         for u in &taken {
             if let Some(consumer) = u.consumer.as_ref().and_then(|t| c.consumers.get_mut(t)) {
@@ -344,7 +343,7 @@ impl<B: Body> Broker<B> {
                     delivery_count: u.entry.delivery_count,
                     not_before: Some(due),
                 });
-                q.parked.insert((due, u.entry.id), u.entry);
+                q.parked.insert(due, u.entry.id, u.entry);
                 self.dirty.push(u.queue);
                 if let Some(op) = op {
                     self.emit_store(op);

@@ -241,11 +241,12 @@ impl Exchange {
     /// Checks a redeclaration against this exchange (406 if inequivalent).
     pub fn check_equivalent(&self, kind: ExchangeKind, options: &ExchangeOptions) -> Result<()> {
         let name = &self.name;
-        let diff = |field: &str, got: &dyn std::fmt::Debug, current: &dyn std::fmt::Debug| {
+        let diff = |field: &str, got: &dyn std::fmt::Display, current: &dyn std::fmt::Display| {
             Err(AmqpError::precondition(format_args!(
-                "inequivalent arg '{field}' for exchange '{name}' in vhost '/': received {got:?} but current is {current:?}"
+                "inequivalent arg '{field}' for exchange '{name}' in vhost '/': received '{got}' but current is '{current}'"
             )))
         };
+        let ae = |o: &ExchangeOptions| o.alternate_exchange().unwrap_or("none").to_string();
         if kind != self.kind {
             return diff("type", &kind.as_str(), &self.kind.as_str());
         }
@@ -259,7 +260,7 @@ impl Exchange {
             return diff("internal", &options.internal, &self.options.internal);
         }
         if options.alternate_exchange() != self.options.alternate_exchange() {
-            return diff("alternate-exchange", &options.alternate_exchange(), &self.options.alternate_exchange());
+            return diff("alternate-exchange", &ae(options), &ae(&self.options));
         }
         Ok(())
     }

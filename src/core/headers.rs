@@ -37,7 +37,7 @@ impl MatchMode {
                 ))),
             },
             Some(other) => Err(AmqpError::precondition(format_args!(
-                "Invalid x-match field value {other:?}; expected all, any, all-with-x, or any-with-x"
+                "Invalid x-match field value {other}; expected all, any, all-with-x, or any-with-x"
             ))),
         }
     }

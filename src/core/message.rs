@@ -108,12 +108,22 @@ pub struct Message<B> {
     pub properties: Properties,
     /// Its body.
     pub body: B,
+    /// Routing keys from a `BCC` header: removed from the headers at publish (consumers never
+    /// see them) but kept for dead-lettering, which routes with all original keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bcc: Vec<String>,
 }
 
 impl<B: Body> Message<B> {
     /// A message with default properties.
     pub fn new(exchange: impl Into<String>, routing_key: impl Into<String>, body: B) -> Self {
-        Message { exchange: exchange.into(), routing_key: routing_key.into(), properties: Properties::default(), body }
+        Message {
+            exchange: exchange.into(),
+            routing_key: routing_key.into(),
+            properties: Properties::default(),
+            body,
+            bcc: Vec::new(),
+        }
     }
 
     /// The body size in bytes.

@@ -68,6 +68,7 @@ mod persist;
 mod publish;
 mod queue;
 mod store_op;
+mod timed;
 mod timers;
 mod topic;
 mod value;

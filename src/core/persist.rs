@@ -23,7 +23,7 @@ impl<B: Body> Broker<B> {
         }
         let id = self.next_id();
         let confirms = std::mem::take(&mut self.confirms_awaiting_batch);
-        self.batches_in_flight.insert(id, confirms);
+        self.batches_in_flight.push((id, confirms));
         Some(StoreBatch { id, ops: std::mem::take(&mut self.store_ops) })
     }
 
@@ -44,7 +44,8 @@ impl<B: Body> Broker<B> {
     }
 
     fn finish_batch(&mut self, id: u64, ack: bool) {
-        for (channel, seq) in self.batches_in_flight.remove(&id).unwrap_or_default() {
+        let Some(pos) = self.batches_in_flight.iter().position(|(b, _)| *b == id) else { return };
+        for (channel, seq) in self.batches_in_flight.remove(pos).1 {
             if self.channels.contains_key(&channel) {
                 self.events.push_back(Event::Confirm { channel, seq, ack });
             }
@@ -89,7 +90,7 @@ impl<B: Body> Broker<B> {
             }
         }
         let mut messages = snapshot.messages;
-        messages.sort_by_key(|m| m.id);
+        messages.sort_unstable_by_key(|m| m.id);
         for m in messages {
             let Some(q) = b.queues.get_mut(m.queue.as_str()) else { continue };
             let entry = Entry {
@@ -105,14 +106,14 @@ impl<B: Body> Broker<B> {
             q.stats.published += 1;
             match m.not_before {
                 Some(due) if due > now => {
-                    q.parked.insert((due, entry.id), entry);
+                    q.parked.insert(due, entry.id, entry);
                 }
                 _ => q.push(entry),
             }
         }
         for d in snapshot.delayed {
             let delayed = Delayed { mandatory: d.mandatory, channel: None, msg: Rc::new(d.message), stored: true };
-            b.delayed.insert((d.due, d.id), delayed);
+            b.delayed.insert(d.due, d.id, delayed);
         }
         b.restoring = false;
         b.dirty = b.queues.keys().cloned().collect();

@@ -126,7 +126,7 @@ impl<B: Body> Broker<B> {
             })
         };
         let delay = properties.header("x-delay").and_then(FieldValue::as_int).filter(|d| *d > 0);
-        let msg = Rc::new(Message { exchange, routing_key, properties, body });
+        let msg = Rc::new(Message { exchange, routing_key, properties, body, bcc: Vec::new() });
         if let Some(delay) = delay {
             let stored = self.config.persistence && msg.properties.is_persistent();
             let id = self.next_id();
@@ -136,7 +136,7 @@ impl<B: Body> Broker<B> {
                 let rec = self.delayed_record(id, due, &d);
                 self.emit_store(StoreOp::PutDelayed(rec));
             }
-            self.delayed.insert((due, id), d);
+            self.delayed.insert(due, id, d);
             if let Some(seq) = seq {
                 self.confirm(ch, seq, Outcome { routed: 1, rejected: false, stored });
             }
@@ -163,7 +163,7 @@ impl<B: Body> Broker<B> {
         format!("{REPLY_TO}.{:x}.{}", self.config.name_salt, ch.0)
     }
 
-    fn reply_channel(&self, routing_key: &str) -> Option<ChannelId> {
+    pub(crate) fn reply_channel(&self, routing_key: &str) -> Option<ChannelId> {
         let rest = routing_key.strip_prefix(REPLY_TO)?.strip_prefix('.')?;
         let (salt, ch) = rest.split_once('.')?;
         if salt != format!("{:x}", self.config.name_salt) {
@@ -241,18 +241,31 @@ impl<B: Body> Broker<B> {
         let has_cc = headers.is_some_and(|h| h.contains_key("CC") || h.contains_key("BCC"));
         if has_cc {
             cc_keys(headers, "CC", &mut keys);
-            cc_keys(headers, "BCC", &mut keys);
+            let mut bcc = Vec::new();
+            cc_keys(headers, "BCC", &mut bcc);
             if msg.properties.header("BCC").is_some() {
+                keys.extend(bcc.iter().cloned());
                 let m = Rc::make_mut(&mut msg);
                 m.properties.headers.as_mut().expect("has BCC").remove("BCC");
+                m.bcc = bcc;
             }
         }
         let mut outcome = Outcome::default();
         if msg.exchange.is_empty() {
             if let Some(target) = self.reply_channel(&msg.routing_key) {
                 if let Some(tag) = self.reply_consumers.get(&target).cloned() {
-                    outcome.routed = 1;
-                    self.deliver_direct(target, tag, msg);
+                    // RabbitMQ treats the address as "not a queue": the reply is delivered, and a
+                    // mandatory publish is still returned as unrouted.
+                    self.deliver_direct(target, tag, msg.clone());
+                    if mandatory {
+                        if let Some(ch) = channel {
+                            self.events.push_back(Event::Return {
+                                channel: ch,
+                                reply: AmqpError { code: ReplyCode::NoRoute, text: "NO_ROUTE".into() },
+                                message: msg,
+                            });
+                        }
+                    }
                     return outcome;
                 }
             }
@@ -373,11 +386,17 @@ impl<B: Body> Broker<B> {
         q.stats.dead_lettered += 1;
         let dlrk = q.args.dead_letter_routing_key.clone();
         let mut msg = (*entry.msg).clone();
-        let keys = record_death(&mut msg, qname, reason, now);
-        let keys = match dlrk {
-            Some(k) => vec![k],
-            None => keys,
-        };
+        let mut keys = record_death(&mut msg, qname, reason, now);
+        match dlrk {
+            Some(k) => {
+                // The queue's dead-letter routing key replaces all others, CC included.
+                if let Some(h) = msg.properties.headers.as_mut() {
+                    h.remove("CC");
+                }
+                keys = vec![k];
+            }
+            None => keys.extend(msg.bcc.iter().cloned()),
+        }
         msg.exchange = dlx;
         if let Some(k) = keys.first() {
             msg.routing_key = k.clone();
@@ -387,11 +406,7 @@ impl<B: Body> Broker<B> {
 
     /// Routes the delayed messages that are due.
     pub(crate) fn release_delayed(&mut self, now: u64) {
-        while let Some(entry) = self.delayed.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            let ((_, id), d) = entry.remove_entry();
+        while let Some((_, id, d)) = self.delayed.pop_due(now) {
             if d.stored {
                 self.emit_store(StoreOp::DeleteDelayed(id));
             }

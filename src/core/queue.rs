@@ -9,7 +9,8 @@ use super::event::ConnectionId;
 use super::message::{Body, Message};
 use super::value::FieldTable;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use super::timed::TimedQueue;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// Options of `queue.declare` (amqplib's `assertQueue` options, with the `x-` arguments in
@@ -107,7 +108,7 @@ pub struct Queue<B> {
     ready_bytes: u64,
     ready_len: usize,
     /// Messages nacked with a delay: (due, id) → entry.
-    pub parked: BTreeMap<(u64, u64), Entry<B>>,
+    pub parked: TimedQueue<Entry<B>>,
     /// Unacknowledged deliveries out on channels.
     pub unacked: usize,
     /// Consumers in registration order: (channel, tag, priority).
@@ -140,7 +141,7 @@ impl<B: Body> Queue<B> {
             levels,
             ready_bytes: 0,
             ready_len: 0,
-            parked: BTreeMap::new(),
+            parked: TimedQueue::default(),
             unacked: 0,
             consumers: Vec::new(),
             cursor: 0,
@@ -233,7 +234,7 @@ impl<B: Body> Queue<B> {
     /// becoming ready, or the queue itself expiring.
     pub fn next_deadline(&self) -> Option<u64> {
         let heads = self.levels.iter().filter_map(|l| l.front()?.expires_at).min();
-        let parked = self.parked.keys().next().map(|(due, _)| *due);
+        let parked = self.parked.next_due();
         let expiry = match self.args.expires {
             Some(ttl) if self.consumers.is_empty() => Some(self.last_used.saturating_add(ttl)),
             _ => None,

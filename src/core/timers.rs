@@ -15,7 +15,7 @@ impl<B: Body> Broker<B> {
     /// When [`Self::handle_timeout`] should next be called (ms), if anything is pending.
     pub fn poll_timeout(&self) -> Option<u64> {
         let queue = self.timers.peek().map(|Reverse((t, _))| *t);
-        let delayed = self.delayed.keys().next().map(|(t, _)| *t);
+        let delayed = self.delayed.next_due();
         [queue, delayed].into_iter().flatten().min()
     }
 
@@ -23,7 +23,7 @@ impl<B: Body> Broker<B> {
     /// still expires a message before it routes a delayed message that was due after it).
     pub fn handle_timeout(&mut self, now: u64) {
         loop {
-            let delayed = self.delayed.keys().next().map(|(t, _)| *t).filter(|t| *t <= now);
+            let delayed = self.delayed.next_due().filter(|t| *t <= now);
             let queue = self.timers.peek().map(|Reverse((t, _))| *t).filter(|t| *t <= now);
             match (delayed, queue) {
                 (None, None) => break,
@@ -45,11 +45,7 @@ impl<B: Body> Broker<B> {
             self.remove_queue(qname);
             return;
         }
-        while let Some(entry) = q.parked.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            let e = entry.remove();
+        while let Some((_, _, e)) = q.parked.pop_due(now) {
             q.requeue(e);
         }
         self.dirty.push(qname.clone());

@@ -1,0 +1,97 @@
+//! Small ordered containers the broker uses instead of B-trees (less code in the wasm build):
+//! [`TimedQueue`], items ordered by (due time, id); [`TagMap`], deliveries by ascending tag.
+
+use std::collections::VecDeque;
+
+/// Items ordered by `(due, id)`, earliest first.
+#[derive(Debug, Clone)]
+pub struct TimedQueue<T> {
+    items: VecDeque<(u64, u64, T)>,
+}
+
+impl<T> Default for TimedQueue<T> {
+    fn default() -> Self {
+        TimedQueue { items: VecDeque::new() }
+    }
+}
+
+impl<T> TimedQueue<T> {
+    /// Adds an item due at `due`.
+    pub fn insert(&mut self, due: u64, id: u64, item: T) {
+        let pos = self.items.partition_point(|(d, i, _)| (*d, *i) < (due, id));
+        self.items.insert(pos, (due, id, item));
+    }
+
+    /// The earliest due time.
+    pub fn next_due(&self) -> Option<u64> {
+        self.items.front().map(|(d, _, _)| *d)
+    }
+
+    /// Removes the earliest item if it is due at or before `now`.
+    pub fn pop_due(&mut self, now: u64) -> Option<(u64, u64, T)> {
+        if self.next_due()? <= now {
+            self.items.pop_front()
+        } else {
+            None
+        }
+    }
+
+    /// The number of items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+
+}
+
+/// Values by ascending `u64` tag; tags are added in increasing order (delivery tags are).
+#[derive(Debug, Clone)]
+pub struct TagMap<T> {
+    items: VecDeque<(u64, T)>,
+}
+
+impl<T> Default for TagMap<T> {
+    fn default() -> Self {
+        TagMap { items: VecDeque::new() }
+    }
+}
+
+impl<T> TagMap<T> {
+    fn find(&self, tag: u64) -> Result<usize, usize> {
+        self.items.binary_search_by_key(&tag, |(t, _)| *t)
+    }
+
+    /// Adds `value` under `tag`, which must be larger than every tag present.
+    pub fn push(&mut self, tag: u64, value: T) {
+        debug_assert!(self.items.back().is_none_or(|(t, _)| *t < tag));
+        self.items.push_back((tag, value));
+    }
+
+    /// Whether `tag` is present.
+    pub fn contains(&self, tag: u64) -> bool {
+        self.find(tag).is_ok()
+    }
+
+    /// Removes `tag`.
+    pub fn remove(&mut self, tag: u64) -> Option<T> {
+        self.find(tag).ok().and_then(|i| self.items.remove(i)).map(|(_, v)| v)
+    }
+
+    /// Removes every value with a tag up to and including `tag`, in tag order.
+    pub fn take_up_to(&mut self, tag: u64) -> Vec<T> {
+        let end = self.items.partition_point(|(t, _)| *t <= tag);
+        self.items.drain(..end).map(|(_, v)| v).collect()
+    }
+
+    /// Removes every value, in tag order.
+    pub fn take_all(&mut self) -> Vec<T> {
+        self.items.drain(..).map(|(_, v)| v).collect()
+    }
+
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+
+}
