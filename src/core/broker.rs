@@ -12,7 +12,7 @@ use super::queue::{Queue, QueueOptions, QueueStats};
 use super::store_op::{DelayedRecord, ExchangeRecord, QueueRecord, StoreOp};
 use super::value::FieldTable;
 use std::cmp::Reverse;
-use super::timed::TimedQueue;
+use super::collections::{IdMap, TimedQueue};
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::rc::Rc;
 
@@ -66,9 +66,9 @@ pub struct Broker<B: Body> {
     pub(crate) queues: HashMap<Rc<str>, Queue<B>>,
     /// Reverse binding index: destination → (source, key, arguments).
     pub(crate) bound_to: HashMap<Destination, Vec<(Rc<str>, Rc<str>, FieldTable)>>,
-    pub(crate) connections: HashMap<ConnectionId, Connection>,
-    pub(crate) channels: HashMap<ChannelId, Channel<B>>,
-    pub(crate) reply_consumers: HashMap<ChannelId, Rc<str>>,
+    pub(crate) connections: IdMap<ConnectionId, Connection>,
+    pub(crate) channels: IdMap<ChannelId, Channel<B>>,
+    pub(crate) reply_consumers: IdMap<ChannelId, Rc<str>>,
     pub(crate) next_id: u64,
     pub(crate) events: VecDeque<Event<B>>,
     pub(crate) store_ops: Vec<StoreOp<B>>,
@@ -91,9 +91,9 @@ impl<B: Body> Broker<B> {
             exchanges: HashMap::new(),
             queues: HashMap::new(),
             bound_to: HashMap::new(),
-            connections: HashMap::new(),
-            channels: HashMap::new(),
-            reply_consumers: HashMap::new(),
+            connections: IdMap::default(),
+            channels: IdMap::default(),
+            reply_consumers: IdMap::default(),
             next_id: 1,
             events: VecDeque::new(),
             store_ops: Vec::new(),

@@ -3,8 +3,7 @@
 use super::event::ConnectionId;
 use super::queue::Entry;
 use super::value::FieldTable;
-use super::timed::TagMap;
-use std::collections::HashMap;
+use super::collections::TagMap;
 use std::rc::Rc;
 
 /// Options of `basic.consume` (amqplib's `consume` options).
@@ -35,6 +34,49 @@ pub struct Consumer {
     pub unacked: u32,
 }
 
+/// A channel's consumers by tag. Channels have few consumers, so a vector scanned by tag is
+/// both fast and small.
+#[derive(Debug, Default)]
+pub struct ConsumerMap(Vec<(Rc<str>, Consumer)>);
+
+impl ConsumerMap {
+    /// The consumer `tag`.
+    pub fn get(&self, tag: &str) -> Option<&Consumer> {
+        self.0.iter().find(|(t, _)| **t == *tag).map(|(_, c)| c)
+    }
+
+    /// The consumer `tag`, mutably.
+    pub fn get_mut(&mut self, tag: &str) -> Option<&mut Consumer> {
+        self.0.iter_mut().find(|(t, _)| **t == *tag).map(|(_, c)| c)
+    }
+
+    /// Whether `tag` is taken.
+    pub fn contains_key(&self, tag: &str) -> bool {
+        self.get(tag).is_some()
+    }
+
+    /// Adds a consumer (the caller checked the tag is free).
+    pub fn insert(&mut self, tag: Rc<str>, c: Consumer) {
+        self.0.push((tag, c));
+    }
+
+    /// Removes the consumer `tag`.
+    pub fn remove(&mut self, tag: &str) -> Option<Consumer> {
+        let i = self.0.iter().position(|(t, _)| **t == *tag)?;
+        Some(self.0.remove(i).1)
+    }
+
+    /// The tags.
+    pub fn keys(&self) -> impl Iterator<Item = &Rc<str>> {
+        self.0.iter().map(|(t, _)| t)
+    }
+
+    /// The consumers.
+    pub fn values(&self) -> impl Iterator<Item = &Consumer> {
+        self.0.iter().map(|(_, c)| c)
+    }
+}
+
 /// A delivery waiting for its acknowledgement.
 #[derive(Debug, Clone)]
 pub struct Unacked<B> {
@@ -58,7 +100,7 @@ pub struct Channel<B> {
     /// Unacknowledged deliveries by tag.
     pub unacked: TagMap<Unacked<B>>,
     /// Consumers by tag.
-    pub consumers: HashMap<Rc<str>, Consumer>,
+    pub consumers: ConsumerMap,
     /// `basic.qos` with global=false: the limit given to consumers created afterwards.
     pub prefetch_per_consumer: u32,
     /// `basic.qos` with global=true: the limit across the channel (0 = none).
@@ -76,7 +118,7 @@ impl<B> Channel<B> {
             connection,
             last_tag: 0,
             unacked: TagMap::default(),
-            consumers: HashMap::new(),
+            consumers: ConsumerMap::default(),
             prefetch_per_consumer: 0,
             prefetch_global: 0,
             confirm: false,

@@ -249,7 +249,7 @@ impl<B: Body> Broker<B> {
             q.cursor = (i + 1) % n;
             let (cch, tag, _) = q.consumers[i].clone();
             let entry = q.pop().expect("ready_len > 0");
-            let no_ack = self.channels[&cch].consumers[&tag].no_ack;
+            let no_ack = self.channels.get(&cch).is_some_and(|c| c.consumers.get(&tag).is_some_and(|c| c.no_ack));
             let d = self.hand_out(qname, entry, cch, Some(tag), no_ack);
             self.events.push_back(Event::Deliver(d));
         }

@@ -68,7 +68,7 @@ mod persist;
 mod publish;
 mod queue;
 mod store_op;
-mod timed;
+mod collections;
 mod timers;
 mod topic;
 mod value;

@@ -9,7 +9,7 @@ use super::event::ConnectionId;
 use super::message::{Body, Message};
 use super::value::FieldTable;
 use serde::{Deserialize, Serialize};
-use super::timed::TimedQueue;
+use super::collections::TimedQueue;
 use std::collections::VecDeque;
 use std::rc::Rc;
 

@@ -1,5 +1,7 @@
-//! Small ordered containers the broker uses instead of B-trees (less code in the wasm build):
-//! [`TimedQueue`], items ordered by (due time, id); [`TagMap`], deliveries by ascending tag.
+//! Small ordered containers the broker uses instead of B-trees and extra hash maps (each
+//! instantiation of those adds kilobytes to the wasm build): [`TimedQueue`], items ordered by
+//! (due time, id); [`TagMap`], deliveries by ascending tag; [`IdMap`], connections and channels
+//! by id.
 
 use std::collections::VecDeque;
 
@@ -94,4 +96,53 @@ impl<T> TagMap<T> {
     }
 
 
+}
+
+/// A map from small ordered ids to values: a sorted vector with binary search.
+#[derive(Debug, Clone)]
+pub struct IdMap<K, V> {
+    items: Vec<(K, V)>,
+}
+
+impl<K, V> Default for IdMap<K, V> {
+    fn default() -> Self {
+        IdMap { items: Vec::new() }
+    }
+}
+
+impl<K: Ord + Copy, V> IdMap<K, V> {
+    fn find(&self, k: &K) -> Result<usize, usize> {
+        self.items.binary_search_by(|(x, _)| x.cmp(k))
+    }
+
+    /// Sets `k`; returns the value it replaced.
+    pub fn insert(&mut self, k: K, v: V) -> Option<V> {
+        match self.find(&k) {
+            Ok(i) => Some(std::mem::replace(&mut self.items[i].1, v)),
+            Err(i) => {
+                self.items.insert(i, (k, v));
+                None
+            }
+        }
+    }
+
+    /// The value of `k`.
+    pub fn get(&self, k: &K) -> Option<&V> {
+        self.find(k).ok().map(|i| &self.items[i].1)
+    }
+
+    /// The value of `k`, mutably.
+    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        self.find(k).ok().map(|i| &mut self.items[i].1)
+    }
+
+    /// Whether `k` is present.
+    pub fn contains_key(&self, k: &K) -> bool {
+        self.find(k).is_ok()
+    }
+
+    /// Removes `k`.
+    pub fn remove(&mut self, k: &K) -> Option<V> {
+        self.find(k).ok().map(|i| self.items.remove(i).1)
+    }
 }
