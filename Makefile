@@ -1,0 +1,96 @@
+# switchyard: `make demo` and `make test` set up everything they need (scripts/setup.sh).
+# Layers of `make test`, in order, stopping at the first failure:
+#   test-native        cargo test on the host (the sans-IO core, deterministic)
+#   test-wasm-node     the wasm test tree (tests/wasm/) in Node
+#   test-wasm-browser  the same tree in a headless Chromium page and dedicated worker
+#   test-js            node --test tests/js/ against the packed, installed npm package
+#   test-types         tsc on tests/types/*.ts against the installed package's types
+#   test-examples      tests/examples/run.mjs (skipped while it does not exist)
+#   test-browser       Playwright page tests, tests/browser/*.spec.mjs
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.NOTPARALLEL:
+.DEFAULT_GOAL := help
+
+PORT ?= 8080
+WASM_TEST := cargo test --target wasm32-unknown-unknown
+SCRATCH := build/scratch
+header = @printf '\n==== %s ====\n' "$(1)"
+
+.PHONY: help setup build build-dev pack scratch demo bench clean test \
+	test-native test-wasm-node test-wasm-browser test-js test-types test-examples test-browser
+
+help:
+	@echo "make demo    build, pack and serve www/ on http://127.0.0.1:$(PORT)/ (PORT=... to change)"
+	@echo "make test    every test layer: test-native test-wasm-node test-wasm-browser test-js"
+	@echo "             test-types test-examples test-browser (each also runs on its own)"
+	@echo "make setup | build | build-dev | pack | bench | clean"
+
+setup:
+	$(call header,setup)
+	@bash scripts/setup.sh
+
+build: setup
+	$(call header,build (release) -> build/pkg)
+	@bash scripts/build.sh --release
+
+build-dev: setup
+	$(call header,build (dev) -> build/pkg)
+	@bash scripts/build.sh --dev
+
+pack: setup
+	$(call header,pack -> dist/)
+	@bash scripts/pack.sh
+
+# The packed tarball installed into a scratch project, as a user would get it.
+scratch: pack
+	$(call header,install the package into $(SCRATCH))
+	@bash scripts/install-pkg.sh $(SCRATCH)
+	@rm -rf $(SCRATCH)/tests && mkdir -p $(SCRATCH)/tests && cp -R tests/js tests/types $(SCRATCH)/tests/
+
+test: setup test-native test-wasm-node test-wasm-browser test-js test-types test-examples test-browser
+	$(call header,all test layers passed)
+
+test-native: setup
+	$(call header,test-native: cargo test (host))
+	cargo test
+
+test-wasm-node: setup
+	$(call header,test-wasm-node: wasm test tree in Node)
+	$(WASM_TEST) --test wasm_node
+
+test-wasm-browser: setup
+	$(call header,test-wasm-browser: wasm test tree in headless Chromium (page + dedicated worker))
+	CHROMEDRIVER=/usr/bin/chromedriver $(WASM_TEST) --test wasm_browser --test wasm_dedicated_worker
+
+test-js: scratch
+	$(call header,test-js: node --test tests/js/ against the installed package)
+	cd $(SCRATCH) && node --test --test-reporter=spec tests/js/
+
+test-types: scratch
+	$(call header,test-types: tsc --noEmit tests/types/*.ts against the installed package)
+	node_modules/.bin/tsc -p $(SCRATCH)/tests/types
+
+test-examples: scratch
+	$(call header,test-examples)
+	@if [ -f tests/examples/run.mjs ]; then node tests/examples/run.mjs; \
+	else echo "skipped: tests/examples/run.mjs does not exist yet"; fi
+
+test-browser: scratch
+	$(call header,test-browser: Playwright page tests in headless Chromium)
+	node tests/browser/run.mjs --node-modules $(SCRATCH)/node_modules
+
+demo: pack
+	$(call header,demo)
+	@bash scripts/install-pkg.sh build/demo
+	@echo "demo: open http://127.0.0.1:$(PORT)/ (Ctrl-C stops the server)"
+	@node scripts/serve.mjs www --port $(PORT) --mount /node_modules/=build/demo/node_modules
+
+bench: setup
+	$(call header,bench)
+	@if [ -f examples/bench_routing.rs ]; then cargo run --release --example bench_routing; \
+	else echo "skipped: examples/bench_routing.rs does not exist yet"; fi
+
+clean:
+	rm -rf build dist
+	cargo clean

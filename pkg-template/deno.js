@@ -1,0 +1,8 @@
+// Deno: fetch() of the file: URL next to this module; run with --allow-read (for npm: and
+// node_modules imports alike).
+import init from "./switchyard.js";
+
+await init({ module_or_path: new URL("./switchyard_bg.wasm", import.meta.url) });
+
+export * from "./facade.js";
+export { default } from "./facade.js";

@@ -1,0 +1,467 @@
+// Types of the switchyard package: amqplib's promise API (connect → Connection → Channel /
+// ConfirmChannel), plus switchyard's additions (publish `delay`, nackWithDelay, messages(),
+// AbortSignal, stats()). Hand-written; the names of options, replies and message fields are
+// amqplib's, so code typed against `amqplib` moves over by changing its import.
+//
+// No dependency on @types/node: message bodies are typed as `Bytes`, which is Node's `Buffer`
+// when @types/node is loaded and `Uint8Array` otherwise (what the package delivers in each).
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+/** A message body as delivered: `Buffer` in Node (with @types/node loaded), else `Uint8Array`. */
+export type Bytes = typeof globalThis extends { Buffer: { alloc(size: number): infer B } } ? B : Uint8Array;
+
+/** Any object that is not a function (functions cannot be structured-cloned). */
+export type CloneableObject =
+  | (object & { readonly apply?: never; readonly call?: never; readonly bind?: never })
+  | { readonly [key: string]: unknown };
+
+/**
+ * What `publish`/`sendToQueue` accept as content: bytes (Buffer, Uint8Array, any typed array,
+ * ArrayBuffer) as in amqplib, or any other structured-cloneable value (string, number, plain
+ * object, array, Map, Date, …), which is delivered as that value. Functions and symbols are
+ * rejected (TypeError, code "SWITCHYARD_NOT_CLONEABLE").
+ */
+export type Content = string | number | boolean | bigint | CloneableObject;
+
+/** A value in an AMQP field table (`arguments`, `headers`). */
+export type FieldValue = unknown;
+
+/** An AMQP field table: queue/exchange/binding/consumer `arguments`, message `headers`. */
+export interface FieldTable {
+  [key: string]: FieldValue;
+}
+
+/** The exchange types switchyard implements (RabbitMQ's built-in four). */
+export type ExchangeType = "direct" | "fanout" | "topic" | "headers";
+
+/** What happens when a queue with `maxLength`/`maxLengthBytes` is full. */
+export type Overflow = "drop-head" | "reject-publish" | "reject-publish-dlx";
+
+// ---------------------------------------------------------------------------------------------
+// Options (amqplib's `Options` namespace, with switchyard's additions marked)
+
+export namespace Options {
+  /** Second argument of `connect()` (switchyard; amqplib's is socket options). */
+  interface Connect {
+    /** Where durable state lives. Node supports "memory" only for now. Default: "memory" in
+     * Node, "indexeddb" in browsers. */
+    storage?: "memory" | "indexeddb" | StoreAdapter;
+    /** "origin": one bus shared by every context of the origin; "local": this context only. */
+    scope?: "origin" | "local";
+    /** Largest accepted message body in bytes; larger publishes throw RangeError
+     * (code "SWITCHYARD_TOO_LARGE"). */
+    maxMessageBytes?: number;
+  }
+
+  interface AssertQueue {
+    /** Scoped to this connection and deleted when it closes. Default false. */
+    exclusive?: boolean;
+    /** Survives a restart of the bus (with persistent storage). Default true. */
+    durable?: boolean;
+    /** Deleted when its last consumer is cancelled. Default false. */
+    autoDelete?: boolean;
+    /** Extra `x-…` arguments; the options below override them. */
+    arguments?: FieldTable;
+    /** `x-message-ttl`: milliseconds a message may wait in the queue. */
+    messageTtl?: number;
+    /** `x-expires`: milliseconds of disuse after which the queue is deleted. */
+    expires?: number;
+    /** `x-dead-letter-exchange`. */
+    deadLetterExchange?: string;
+    /** `x-dead-letter-routing-key`. */
+    deadLetterRoutingKey?: string;
+    /** `x-max-length`: the most ready messages. */
+    maxLength?: number;
+    /** `x-max-length-bytes` (switchyard option; amqplib takes it only in `arguments`). */
+    maxLengthBytes?: number;
+    /** `x-max-priority`: 1–255. */
+    maxPriority?: number;
+    /** `x-overflow`. */
+    overflow?: Overflow;
+    /** `x-queue-mode`: accepted and ignored. */
+    queueMode?: "default" | "lazy";
+    /** `x-single-active-consumer` (switchyard option; amqplib: `arguments`). */
+    singleActiveConsumer?: boolean;
+    /** `x-delivery-limit` (switchyard option; amqplib: `arguments`). */
+    deliveryLimit?: number;
+  }
+
+  interface DeleteQueue {
+    ifUnused?: boolean;
+    ifEmpty?: boolean;
+  }
+
+  interface AssertExchange {
+    durable?: boolean;
+    internal?: boolean;
+    autoDelete?: boolean;
+    /** `alternate-exchange`: where messages this exchange cannot route go. */
+    alternateExchange?: string;
+    arguments?: FieldTable;
+  }
+
+  interface DeleteExchange {
+    ifUnused?: boolean;
+  }
+
+  interface Publish {
+    /** Per-message TTL in milliseconds (a number or its decimal string). */
+    expiration?: string | number;
+    userId?: string;
+    /** Extra routing keys (kept in the `CC` header). */
+    CC?: string | string[];
+    /** Extra routing keys (removed from the headers before delivery). */
+    BCC?: string | string[];
+    /** Return the message with a 'return' event if it reaches no queue. */
+    mandatory?: boolean;
+    /** deliveryMode 2 when true, 1 when false. */
+    persistent?: boolean;
+    deliveryMode?: boolean | number;
+    contentType?: string;
+    contentEncoding?: string;
+    headers?: FieldTable;
+    /** 0–255; effective up to the queue's `maxPriority`. */
+    priority?: number;
+    correlationId?: string;
+    replyTo?: string;
+    messageId?: string;
+    timestamp?: number;
+    type?: string;
+    appId?: string;
+    /** Switchyard: route the message only after this many milliseconds. */
+    delay?: number;
+  }
+
+  interface Consume {
+    consumerTag?: string;
+    noLocal?: boolean;
+    noAck?: boolean;
+    exclusive?: boolean;
+    /** `x-priority`: higher-priority consumers get messages first. */
+    priority?: number;
+    arguments?: FieldTable;
+    /** Switchyard: aborting it cancels the consumer. */
+    signal?: AbortSignal;
+  }
+
+  /** Options of the `messages()` async iterator (switchyard). */
+  interface Messages extends Consume {}
+
+  interface Get {
+    noAck?: boolean;
+  }
+}
+
+// Flat aliases, for code that prefers them to the namespace.
+export type ConnectOptions = Options.Connect;
+export type AssertQueueOptions = Options.AssertQueue;
+export type AssertExchangeOptions = Options.AssertExchange;
+export type PublishOptions = Options.Publish;
+export type ConsumeOptions = Options.Consume;
+
+/** A storage backend for the bus (edge runtimes: Durable Object storage, Deno KV, …). The
+ * records it loads and applies are produced by switchyard and opaque to the adapter. */
+export interface StoreAdapter {
+  /** The state stored so far (undefined or null when empty). */
+  load(): Promise<unknown>;
+  /** Persists one batch of store operations atomically. */
+  apply(batch: unknown): Promise<void>;
+  /** Releases the backend. */
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies (amqplib's `Replies` namespace)
+
+export namespace Replies {
+  interface Empty {}
+  interface AssertQueue {
+    queue: string;
+    messageCount: number;
+    consumerCount: number;
+  }
+  interface PurgeQueue {
+    messageCount: number;
+  }
+  interface DeleteQueue {
+    messageCount: number;
+  }
+  interface AssertExchange {
+    exchange: string;
+  }
+  interface Consume {
+    consumerTag: string;
+  }
+}
+
+/** What `stats(queue)` resolves to (switchyard). */
+export interface QueueStats {
+  queue: string;
+  /** Ready messages. */
+  messages: number;
+  /** Body bytes of ready messages. */
+  bytes: number;
+  /** Delivered, not yet acknowledged. */
+  unacked: number;
+  /** Held back by `nackWithDelay`. */
+  delayed: number;
+  consumers: number;
+  /** Counters since the queue was declared. */
+  published: number;
+  delivered: number;
+  redelivered: number;
+  acked: number;
+  deadLettered: number;
+  dropped: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+/** One entry of the `x-death` header, newest first. */
+export interface XDeath {
+  count: number;
+  reason: "rejected" | "expired" | "maxlen" | "delivery_limit";
+  queue: string;
+  /** Seconds since the epoch, tagged as amqplib decodes AMQP timestamps. */
+  time: { "!": "timestamp"; value: number };
+  exchange: string;
+  "routing-keys": string[];
+  "original-expiration"?: string;
+}
+
+/** Received headers: whatever was published, plus dead-lettering headers. */
+export interface MessagePropertyHeaders {
+  "x-death"?: XDeath[];
+  "x-first-death-exchange"?: string;
+  "x-first-death-queue"?: string;
+  "x-first-death-reason"?: string;
+  "x-last-death-exchange"?: string;
+  "x-last-death-queue"?: string;
+  "x-last-death-reason"?: string;
+  CC?: string[];
+  [key: string]: any;
+}
+
+/** Message properties; the ones the publisher did not set are undefined. */
+export interface MessageProperties {
+  contentType: string | undefined;
+  contentEncoding: string | undefined;
+  /** Always an object ({} when the message has no headers). */
+  headers: MessagePropertyHeaders;
+  deliveryMode: number | undefined;
+  priority: number | undefined;
+  correlationId: string | undefined;
+  replyTo: string | undefined;
+  expiration: string | undefined;
+  messageId: string | undefined;
+  timestamp: number | undefined;
+  type: string | undefined;
+  userId: string | undefined;
+  appId: string | undefined;
+  clusterId: string | undefined;
+}
+
+export interface CommonMessageFields {
+  deliveryTag: number;
+  redelivered: boolean;
+  exchange: string;
+  routingKey: string;
+}
+
+export interface MessageFields extends CommonMessageFields {
+  messageCount?: number;
+  consumerTag?: string;
+}
+
+export interface ConsumeMessageFields extends CommonMessageFields {
+  consumerTag: string;
+}
+
+export interface GetMessageFields extends CommonMessageFields {
+  /** Messages left in the queue. */
+  messageCount: number;
+}
+
+export interface ReturnMessageFields {
+  replyCode: number;
+  replyText: string;
+  exchange: string;
+  routingKey: string;
+}
+
+/** A message. `C` is the content type: bytes unless a structured value was published. */
+export interface Message<C = Bytes> {
+  content: C;
+  fields: MessageFields;
+  properties: MessageProperties;
+}
+
+export interface ConsumeMessage<C = Bytes> extends Message<C> {
+  fields: ConsumeMessageFields;
+}
+
+export interface GetMessage<C = Bytes> extends Message<C> {
+  fields: GetMessageFields;
+}
+
+/** A mandatory message that reached no queue, as the 'return' event hands it over. */
+export interface ReturnMessage<C = Bytes> {
+  content: C;
+  fields: ReturnMessageFields;
+  properties: MessageProperties;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors (shapes of what is thrown or rejected; not exported as values)
+
+/** A channel or connection closed by the broker: `code` is the AMQP reply code (404, 406, …). */
+export interface AmqpError extends Error {
+  code: number;
+  classId?: number;
+  methodId?: number;
+}
+
+/** The stable `code`s of switchyard's own errors. */
+export type SwitchyardErrorCode =
+  | "SWITCHYARD_CHANNEL_CLOSED"
+  | "SWITCHYARD_CONNECTION_CLOSED"
+  | "SWITCHYARD_INVALID_ARGUMENT"
+  | "SWITCHYARD_UNKNOWN_OPTION"
+  | "SWITCHYARD_NOT_CLONEABLE"
+  | "SWITCHYARD_TOO_LARGE"
+  | "SWITCHYARD_STORAGE_UNAVAILABLE";
+
+/** Bad input (TypeError/RangeError) and other switchyard errors. */
+export interface SwitchyardError extends Error {
+  code: SwitchyardErrorCode;
+}
+
+/** A call on a closed channel or connection ("Channel closed", "Connection closed"). */
+export interface IllegalOperationError extends SwitchyardError {
+  name: "IllegalOperationError";
+  code: "SWITCHYARD_CHANNEL_CLOSED" | "SWITCHYARD_CONNECTION_CLOSED";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+/** The EventEmitter subset connections and channels offer, typed per event. */
+export interface Emitter<Events extends { [E in keyof Events]: unknown[] }> {
+  on<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): this;
+  addListener<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): this;
+  once<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): this;
+  off<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): this;
+  removeListener<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): this;
+  removeAllListeners(event?: keyof Events): this;
+  emit<E extends keyof Events>(event: E, ...args: Events[E]): boolean;
+  listenerCount(event: keyof Events): number;
+}
+
+export interface ConnectionEvents {
+  close: [];
+  error: [error: Error];
+}
+
+export interface ChannelEvents {
+  close: [];
+  error: [error: AmqpError];
+  return: [message: ReturnMessage<any>];
+  drain: [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection, Channel, ConfirmChannel
+
+/** A connection to a bus (amqplib calls it ChannelModel). */
+export interface Connection extends Emitter<ConnectionEvents> {
+  createChannel(): Promise<Channel>;
+  createConfirmChannel(): Promise<ConfirmChannel>;
+  /** Closes its channels and deletes its exclusive queues. */
+  close(): Promise<void>;
+}
+
+/** amqplib's name for what `connect()` resolves to. */
+export type ChannelModel = Connection;
+
+/** A message handler: `null` when the broker cancels the consumer (e.g. its queue was deleted). */
+export type OnMessage<C = Bytes> = (message: ConsumeMessage<C> | null) => void;
+
+export interface Channel extends Emitter<ChannelEvents> {
+  close(): Promise<void>;
+
+  /** Declares a queue; an empty or missing name asks for a server-named one (`amq.gen-…`). */
+  assertQueue(queue?: string, options?: Options.AssertQueue): Promise<Replies.AssertQueue>;
+  checkQueue(queue: string): Promise<Replies.AssertQueue>;
+  deleteQueue(queue: string, options?: Options.DeleteQueue): Promise<Replies.DeleteQueue>;
+  purgeQueue(queue: string): Promise<Replies.PurgeQueue>;
+  bindQueue(queue: string, source: string, pattern: string, args?: FieldTable): Promise<Replies.Empty>;
+  unbindQueue(queue: string, source: string, pattern: string, args?: FieldTable): Promise<Replies.Empty>;
+
+  assertExchange(exchange: string, type: ExchangeType, options?: Options.AssertExchange): Promise<Replies.AssertExchange>;
+  checkExchange(exchange: string): Promise<Replies.Empty>;
+  deleteExchange(exchange: string, options?: Options.DeleteExchange): Promise<Replies.Empty>;
+  bindExchange(destination: string, source: string, pattern: string, args?: FieldTable): Promise<Replies.Empty>;
+  unbindExchange(destination: string, source: string, pattern: string, args?: FieldTable): Promise<Replies.Empty>;
+
+  /** Publishes; returns whether more may be written before 'drain'. */
+  publish(exchange: string, routingKey: string, content: Content, options?: Options.Publish): boolean;
+  sendToQueue(queue: string, content: Content, options?: Options.Publish): boolean;
+
+  /** Starts a consumer. `C` types the content (bytes unless structured values are published). */
+  consume<C = Bytes>(queue: string, onMessage: OnMessage<C>, options?: Options.Consume): Promise<Replies.Consume>;
+  cancel(consumerTag: string): Promise<Replies.Empty>;
+  /** One message, or false when the queue is empty. */
+  get<C = Bytes>(queue: string, options?: Options.Get): Promise<GetMessage<C> | false>;
+
+  ack(message: Message<unknown>, allUpTo?: boolean): void;
+  ackAll(): void;
+  /** `requeue` defaults to true. */
+  nack(message: Message<unknown>, allUpTo?: boolean, requeue?: boolean): void;
+  nackAll(requeue?: boolean): void;
+  /** `requeue` defaults to true. */
+  reject(message: Message<unknown>, requeue?: boolean): void;
+
+  /** 0–65535 unacknowledged messages per consumer (per channel with `global`). */
+  prefetch(count: number, global?: boolean): Promise<Replies.Empty>;
+  recover(): Promise<Replies.Empty>;
+
+  // Switchyard additions.
+
+  /** Negative-acknowledges; the message(s) come back, redelivered, after `delayMs`. */
+  nackWithDelay(message: Message<unknown>, delayMs: number, allUpTo?: boolean): void;
+  /** A consumer as an async iterator; leaving the loop or aborting `options.signal` cancels it. */
+  messages<C = Bytes>(queue: string, options?: Options.Messages): AsyncIterableIterator<ConsumeMessage<C>>;
+  /** Depth, bytes, unacked, consumers and counters of a queue. */
+  stats(queue: string): Promise<QueueStats>;
+}
+
+/** Called once per publish on a confirm channel: `err` is null on ack, an Error on nack. */
+export type ConfirmCallback = (err: Error | null, ok?: Replies.Empty) => void;
+
+export interface ConfirmChannel extends Channel {
+  publish(exchange: string, routingKey: string, content: Content, options?: Options.Publish, callback?: ConfirmCallback): boolean;
+  sendToQueue(queue: string, content: Content, options?: Options.Publish, callback?: ConfirmCallback): boolean;
+  /** Resolves when every publish so far is confirmed; rejects if one was nacked. */
+  waitForConfirms(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+/**
+ * Connects to a bus. `url`: undefined (the default bus), "switchyard://NAME" (a named bus), or an
+ * "amqp://…"/"amqps://…" URL (accepted so code written for RabbitMQ runs; it names the default
+ * bus). Every connect() to the same bus name in one JS realm shares one broker.
+ */
+export function connect(url?: string, options?: Options.Connect): Promise<Connection>;
+
+/** The package version (also what the wasm reports). */
+export function version(): string;
+
+declare const switchyard: {
+  connect: typeof connect;
+};
+export default switchyard;

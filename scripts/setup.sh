@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Install what `make build`/`make test` need. Idempotent: each step checks first and is skipped
+# when already done, so a second run takes about a second.
+#   - the wasm32-unknown-unknown Rust target
+#   - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock (also provides
+#     wasm-bindgen-test-runner, the cargo runner for wasm tests, see .cargo/config.toml)
+#   - Debian chromium + chromium-driver (headless browser tests)
+#   - the root npm devDependencies (playwright-core, binaryen's wasm-opt, esbuild, typescript, ...)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*"; }
+need() { command -v "$1" >/dev/null || { say "missing '$1': $2"; exit 1; }; }
+need cargo "install Rust with rustup"
+need rustup "install Rust with rustup"
+need node "install Node.js 20 or newer"
+need npm "install npm (comes with Node.js)"
+
+# 1. Rust target (rustup itself is a no-op when the target is installed).
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "wasm32-unknown-unknown target: present"
+else
+  say "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. wasm-bindgen-cli, same version as the wasm-bindgen crate (the two must match exactly).
+if [ ! -f Cargo.lock ]; then
+  say "no Cargo.lock: cargo generate-lockfile"
+  cargo generate-lockfile
+fi
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+[ -n "$want" ] || { say "no wasm-bindgen entry in Cargo.lock"; exit 1; }
+# Another install may be running already (e.g. a second terminal): wait for it, don't race it.
+while command -v pgrep >/dev/null && pgrep -f "cargo install wasm-bindgen-cli" >/dev/null; do
+  say "waiting for a running 'cargo install wasm-bindgen-cli' to finish"
+  sleep 10
+done
+have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
+if [ "$have" = "$want" ]; then
+  say "wasm-bindgen-cli $want: present"
+else
+  say "cargo install wasm-bindgen-cli --version $want (found: ${have:-none}; takes a few minutes)"
+  # No --locked: the crates index mirror can lag behind the CLI's own lockfile.
+  cargo install wasm-bindgen-cli --version "$want"
+fi
+
+# 3. Chromium and its WebDriver from Debian.
+if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+  say "chromium + chromedriver: present"
+else
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  apt() { $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+  if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
+    say "apt lists are empty: apt-get update"
+    apt update
+  fi
+  say "apt-get install chromium chromium-driver"
+  if ! apt install -y chromium chromium-driver; then
+    say "install failed: apt-get update, then retry"
+    apt update
+    apt install -y chromium chromium-driver
+  fi
+fi
+
+# 4. npm devDependencies, reinstalled only when package-lock.json changed since the last install.
+if [ -d node_modules ] && [ ! package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "node_modules: up to date"
+else
+  say "npm ci"
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,4 @@
+// Module workers do not see the page's import map, so this imports the package's file path.
+import { version } from "/node_modules/switchyard/browser.js";
+
+postMessage(version());
