@@ -117,6 +117,30 @@ function keepAlive(delta) {
 
 const buses = new Map();
 
+// The broker hands over `undefined` for default properties and one cached object per message
+// otherwise; every delivery gets its own object, as with amqplib.
+function props(p) {
+  if (p === undefined) {
+    return {
+      contentType: undefined,
+      contentEncoding: undefined,
+      headers: {},
+      deliveryMode: undefined,
+      priority: undefined,
+      correlationId: undefined,
+      replyTo: undefined,
+      expiration: undefined,
+      messageId: undefined,
+      timestamp: undefined,
+      type: undefined,
+      userId: undefined,
+      appId: undefined,
+      clusterId: undefined,
+    };
+  }
+  return { ...p };
+}
+
 // Receives the broker's events (src/driver): routes each to its channel or connection. Its
 // methods never throw.
 class BusState {
@@ -131,11 +155,11 @@ class BusState {
   deliver(channel, consumerTag, deliveryTag, redelivered, exchange, routingKey, content, properties) {
     this.channels
       .get(channel)
-      ?._deliver(consumerTag, { content, fields: { consumerTag, deliveryTag, redelivered, exchange, routingKey }, properties });
+      ?._deliver(consumerTag, { content, fields: { consumerTag, deliveryTag, redelivered, exchange, routingKey }, properties: props(properties) });
   }
 
   returned(channel, replyCode, replyText, exchange, routingKey, content, properties) {
-    const msg = { content, fields: { replyCode, replyText, exchange, routingKey }, properties };
+    const msg = { content, fields: { replyCode, replyText, exchange, routingKey }, properties: props(properties) };
     this.channels.get(channel)?.emit("return", msg);
   }
 
@@ -480,7 +504,7 @@ export class Channel extends Emitter {
       const r = bus.get(id, queue, options);
       if (r === false) return false;
       const [content, deliveryTag, redelivered, exchange, routingKey, messageCount, properties] = r;
-      return { content, fields: { deliveryTag, redelivered, exchange, routingKey, messageCount }, properties };
+      return { content, fields: { deliveryTag, redelivered, exchange, routingKey, messageCount }, properties: props(properties) };
     });
   }
 

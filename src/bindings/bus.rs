@@ -1,6 +1,6 @@
 //! `Bus`: one broker, as the package facade drives it.
 
-use super::convert::{name_arg, optional_name_arg, properties_to_js, publish_options, JsResult, Options};
+use super::convert::{name_arg, optional_name_arg, publish_options, JsResult, Options};
 use super::errors::{operation_failed, range_error, type_error, INVALID_ARGUMENT};
 use crate::core::{
     AmqpError, BrokerConfig, ChannelId, ConnectionId, ConsumeOptions, ExchangeKind, ExchangeOptions, FieldTable,
@@ -106,7 +106,7 @@ fn binding_args(value: &JsValue, what: &'static str) -> JsResult<FieldTable> {
 }
 
 /// The size counted for `x-max-length-bytes`, and a check that the value can be carried.
-fn body(content: JsValue, what: &str) -> JsResult<JsBody> {
+fn body(content: JsValue, what: &str, exchange: JsValue, routing_key: JsValue) -> JsResult<JsBody> {
     let len = if let Some(a) = content.dyn_ref::<Uint8Array>() {
         a.byte_length() as usize
     } else if let Some(a) = content.dyn_ref::<js_sys::ArrayBuffer>() {
@@ -123,7 +123,7 @@ fn body(content: JsValue, what: &str) -> JsResult<JsBody> {
     } else {
         0
     };
-    Ok(JsBody { value: content, len })
+    Ok(JsBody::new(content, len, exchange, routing_key))
 }
 
 fn stats_to_js(s: &QueueStats) -> JsValue {
@@ -286,9 +286,10 @@ impl Bus {
     /// mode). A broker error closes the channel and is thrown.
     pub fn publish(&self, channel: f64, exchange: JsValue, routing_key: JsValue, content: JsValue, options: JsValue) -> JsResult<f64> {
         let c = ch(channel)?;
-        let exchange = optional_name_arg(&exchange, "publish", "exchange")?;
-        let routing_key = name_arg(&routing_key, "publish", "routingKey")?;
-        let body = body(content, "publish")?;
+        let exchange_name = optional_name_arg(&exchange, "publish", "exchange")?;
+        let key = name_arg(&routing_key, "publish", "routingKey")?;
+        let body = body(content, "publish", exchange, routing_key)?;
+        let (exchange, routing_key) = (exchange_name, key);
         let (properties, mandatory) = publish_options(&options, "publish")?;
         let p = Publish { exchange, routing_key, mandatory, properties, body };
         let seq = self.driver.call(|b, now| b.basic_publish(c, p, now))?.map_err(failed("BasicPublish"))?;
@@ -337,14 +338,15 @@ impl Bus {
             return Ok(JsValue::FALSE);
         };
         let m = &d.message;
+        let (exchange, key, properties) = JsBody::render(m);
         let out = js_sys::Array::new();
         out.push(&m.body.value);
         out.push(&JsValue::from_f64(d.delivery_tag as f64));
         out.push(&JsValue::from_bool(d.redelivered));
-        out.push(&JsValue::from_str(&m.exchange));
-        out.push(&JsValue::from_str(&m.routing_key));
+        out.push(exchange);
+        out.push(key);
         out.push(&JsValue::from(d.message_count.unwrap_or(0)));
-        out.push(&properties_to_js(&m.properties));
+        out.push(properties);
         Ok(out.into())
     }
 

@@ -12,8 +12,8 @@ use super::queue::{Queue, QueueOptions, QueueStats};
 use super::store_op::{DelayedRecord, ExchangeRecord, QueueRecord, StoreOp};
 use super::value::FieldTable;
 use std::cmp::Reverse;
-use super::collections::{IdMap, TimedQueue};
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use super::collections::{FastMap, IdMap, TimedQueue};
+use std::collections::{BinaryHeap, VecDeque};
 use std::rc::Rc;
 
 /// The pseudo-queue a channel consumes from for direct reply-to.
@@ -62,10 +62,10 @@ pub(crate) struct Delayed<B> {
 #[derive(Debug)]
 pub struct Broker<B: Body> {
     pub(crate) config: BrokerConfig,
-    pub(crate) exchanges: HashMap<Rc<str>, Exchange>,
-    pub(crate) queues: HashMap<Rc<str>, Queue<B>>,
+    pub(crate) exchanges: FastMap<Rc<str>, Exchange>,
+    pub(crate) queues: FastMap<Rc<str>, Queue<B>>,
     /// Reverse binding index: destination → (source, key, arguments).
-    pub(crate) bound_to: HashMap<Destination, Vec<(Rc<str>, Rc<str>, FieldTable)>>,
+    pub(crate) bound_to: FastMap<Destination, Vec<(Rc<str>, Rc<str>, FieldTable)>>,
     pub(crate) connections: IdMap<ConnectionId, Connection>,
     pub(crate) channels: IdMap<ChannelId, Channel<B>>,
     pub(crate) reply_consumers: IdMap<ChannelId, Rc<str>>,
@@ -88,9 +88,9 @@ impl<B: Body> Broker<B> {
     pub fn new(config: BrokerConfig) -> Self {
         let mut b = Broker {
             config,
-            exchanges: HashMap::new(),
-            queues: HashMap::new(),
-            bound_to: HashMap::new(),
+            exchanges: FastMap::default(),
+            queues: FastMap::default(),
+            bound_to: FastMap::default(),
             connections: IdMap::default(),
             channels: IdMap::default(),
             reply_consumers: IdMap::default(),
@@ -664,7 +664,7 @@ impl<B: Body> Broker<B> {
     }
 }
 
-fn sorted_keys<V>(map: &HashMap<Rc<str>, V>) -> Vec<&Rc<str>> {
+fn sorted_keys<V>(map: &FastMap<Rc<str>, V>) -> Vec<&Rc<str>> {
     let mut keys: Vec<&Rc<str>> = map.keys().collect();
     keys.sort_unstable();
     keys

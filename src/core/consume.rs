@@ -162,6 +162,7 @@ impl<B: Body> Broker<B> {
         if redelivered && q.args.delivery_limit.is_some() {
             let m: &mut Message<B> = Rc::make_mut(&mut entry.msg);
             m.properties.set_header("x-delivery-count", FieldValue::Int(entry.delivery_count as i64));
+            m.body.message_changed();
         }
         entry.delivery_count += 1;
         q.stats.delivered += 1;
@@ -371,7 +372,7 @@ impl<B: Body> Broker<B> {
     /// Dispatches dirty queues and dead-letters expired heads until nothing changes, then
     /// schedules the queues' next deadlines.
     pub(crate) fn run_pending(&mut self, now: u64) {
-        let mut touched: std::collections::HashSet<Rc<str>> = std::collections::HashSet::new();
+        let mut touched: super::collections::FastSet<Rc<str>> = Default::default();
         while let Some(qname) = self.dirty.pop() {
             self.dispatch(&qname, now);
             let mut expired = Vec::new();

@@ -10,7 +10,7 @@ use super::headers::{headers_match, MatchMode};
 use super::topic::TopicTrie;
 use super::value::FieldTable;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use super::collections::FastMap;
 use std::rc::Rc;
 
 /// The exchange types RabbitMQ ships.
@@ -108,7 +108,7 @@ pub struct Binding {
 
 #[derive(Debug)]
 enum Index {
-    Direct(HashMap<Rc<str>, Vec<Destination>>),
+    Direct(FastMap<Rc<str>, Vec<Destination>>),
     Fanout(Vec<Destination>),
     Topic(TopicTrie<Destination>),
     Headers(Vec<(FieldTable, Destination)>),
@@ -124,7 +124,7 @@ pub struct Exchange {
     /// Its options.
     pub options: ExchangeOptions,
     /// Bindings by (destination, key) → argument tables.
-    bindings: HashMap<(Destination, Rc<str>), Vec<FieldTable>>,
+    bindings: FastMap<(Destination, Rc<str>), Vec<FieldTable>>,
     index: Index,
 }
 
@@ -132,12 +132,12 @@ impl Exchange {
     /// A new exchange with no bindings.
     pub fn new(name: &str, kind: ExchangeKind, options: ExchangeOptions) -> Self {
         let index = match kind {
-            ExchangeKind::Direct => Index::Direct(HashMap::new()),
+            ExchangeKind::Direct => Index::Direct(FastMap::default()),
             ExchangeKind::Fanout => Index::Fanout(Vec::new()),
             ExchangeKind::Topic => Index::Topic(TopicTrie::new()),
             ExchangeKind::Headers => Index::Headers(Vec::new()),
         };
-        Exchange { name: name.into(), kind, options, bindings: HashMap::new(), index }
+        Exchange { name: name.into(), kind, options, bindings: FastMap::default(), index }
     }
 
     /// The number of bindings with this exchange as source.

@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 pub trait Body: Clone {
     /// The size in bytes counted against `x-max-length-bytes`.
     fn byte_len(&self) -> usize;
+
+    /// Called on a copy of a message whose properties, exchange or routing key the broker just
+    /// changed (dead-lettering, `x-delivery-count`, BCC removal): a body that caches a rendering
+    /// of its message for consumers must drop it here.
+    fn message_changed(&mut self) {}
 }
 
 impl Body for Vec<u8> {

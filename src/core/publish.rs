@@ -10,7 +10,7 @@ use super::message::{parse_expiration, Body, Message, Properties};
 use super::queue::Entry;
 use super::store_op::{MessageRecord, StoreOp};
 use super::value::{FieldTable, FieldValue};
-use std::collections::HashSet;
+use super::collections::FastSet;
 use std::rc::Rc;
 
 /// Why a message was dead-lettered (the `reason` in `x-death`).
@@ -63,6 +63,31 @@ impl<B> Publish<B> {
             properties: Properties::default(),
             body,
         }
+    }
+}
+
+/// A set of names seen while routing: a vector while small (the usual case: a message reaches
+/// a few queues), a hash set beyond that.
+#[derive(Default)]
+struct Seen {
+    few: Vec<Rc<str>>,
+    many: FastSet<Rc<str>>,
+}
+
+impl Seen {
+    /// Adds `name`; returns whether it was new.
+    fn insert(&mut self, name: &Rc<str>) -> bool {
+        if self.many.is_empty() {
+            if self.few.iter().any(|n| Rc::ptr_eq(n, name) || n == name) {
+                return false;
+            }
+            if self.few.len() < 16 {
+                self.few.push(name.clone());
+                return true;
+            }
+            self.many.extend(self.few.drain(..));
+        }
+        self.many.insert(name.clone())
     }
 }
 
@@ -176,11 +201,11 @@ impl<B: Body> Broker<B> {
     /// alternate exchanges; returns the queues it reaches, each once.
     pub(crate) fn route(&self, exchange: &str, keys: &[String], headers: Option<&FieldTable>) -> Vec<Rc<str>> {
         let mut queues: Vec<Rc<str>> = Vec::new();
-        let mut seen_queues: HashSet<Rc<str>> = HashSet::new();
-        let mut seen_exchanges: HashSet<Rc<str>> = HashSet::new();
+        let mut seen_queues = Seen::default();
+        let mut seen_exchanges = Seen::default();
         let Some(start) = self.exchanges.get(exchange) else { return queues };
         let mut work = vec![start.name.clone()];
-        seen_exchanges.insert(start.name.clone());
+        seen_exchanges.insert(&start.name);
         while let Some(xname) = work.pop() {
             let Some(x) = self.exchanges.get(&xname) else { continue };
             let mut found_any = false;
@@ -188,7 +213,7 @@ impl<B: Body> Broker<B> {
                 for k in keys {
                     if let Some(q) = self.queues.get(k.as_str()) {
                         found_any = true;
-                        if seen_queues.insert(q.name.clone()) {
+                        if seen_queues.insert(&q.name) {
                             queues.push(q.name.clone());
                         }
                     }
@@ -199,12 +224,12 @@ impl<B: Body> Broker<B> {
                         found_any = true;
                         match d {
                             Destination::Queue(q) => {
-                                if seen_queues.insert(q.clone()) {
+                                if seen_queues.insert(q) {
                                     queues.push(q.clone());
                                 }
                             }
                             Destination::Exchange(e) => {
-                                if seen_exchanges.insert(e.clone()) {
+                                if seen_exchanges.insert(e) {
                                     work.push(e.clone());
                                 }
                             }
@@ -215,7 +240,7 @@ impl<B: Body> Broker<B> {
             if !found_any {
                 if let Some(ae) = x.options.alternate_exchange() {
                     if let Some(ae) = self.exchanges.get(ae) {
-                        if seen_exchanges.insert(ae.name.clone()) {
+                        if seen_exchanges.insert(&ae.name) {
                             work.push(ae.name.clone());
                         }
                     }
@@ -246,8 +271,11 @@ impl<B: Body> Broker<B> {
             if msg.properties.header("BCC").is_some() {
                 keys.extend(bcc.iter().cloned());
                 let m = Rc::make_mut(&mut msg);
-                m.properties.headers.as_mut().expect("has BCC").remove("BCC");
+                if let Some(h) = m.properties.headers.as_mut() {
+                    h.remove("BCC");
+                }
                 m.bcc = bcc;
+                m.body.message_changed();
             }
         }
         let mut outcome = Outcome::default();
@@ -386,6 +414,7 @@ impl<B: Body> Broker<B> {
         q.stats.dead_lettered += 1;
         let dlrk = q.args.dead_letter_routing_key.clone();
         let mut msg = (*entry.msg).clone();
+        msg.body.message_changed();
         let mut keys = record_death(&mut msg, qname, reason, now);
         match dlrk {
             Some(k) => {

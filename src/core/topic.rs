@@ -6,7 +6,7 @@
 //! length of the key (and the number of `#` in the bindings it meets), not with the number of
 //! bindings. As in RabbitMQ, the empty key has zero words: `#` matches it, `*` does not.
 
-use std::collections::HashMap;
+use super::collections::FastMap;
 
 /// A trie of topic binding keys, each leading to a set of destinations `D`.
 #[derive(Debug)]
@@ -17,7 +17,7 @@ pub struct TopicTrie<D> {
 
 #[derive(Debug)]
 struct Node<D> {
-    words: HashMap<Box<str>, Node<D>>,
+    words: FastMap<Box<str>, Node<D>>,
     star: Option<Box<Node<D>>>,
     hash: Option<Box<Node<D>>>,
     dests: Vec<D>,
@@ -25,7 +25,7 @@ struct Node<D> {
 
 impl<D> Default for Node<D> {
     fn default() -> Self {
-        Node { words: HashMap::new(), star: None, hash: None, dests: Vec::new() }
+        Node { words: FastMap::default(), star: None, hash: None, dests: Vec::new() }
     }
 }
 

@@ -14,7 +14,6 @@ mod timer;
 
 pub use body::JsBody;
 
-use crate::bindings::convert::properties_to_js;
 use crate::bindings::errors::{channel_closed_by_server, connection_closed_by_server};
 use crate::core::{Broker, BrokerConfig, Event};
 use js_sys::Function;
@@ -32,13 +31,13 @@ extern "C" {
     fn deliver(
         this: &Sink,
         channel: f64,
-        consumer_tag: &str,
+        consumer_tag: &JsValue,
         delivery_tag: f64,
         redelivered: bool,
-        exchange: &str,
-        routing_key: &str,
+        exchange: &JsValue,
+        routing_key: &JsValue,
         content: &JsValue,
-        properties: JsValue,
+        properties: &JsValue,
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = returned)]
     fn returned(
@@ -46,10 +45,10 @@ extern "C" {
         channel: f64,
         reply_code: u16,
         reply_text: &str,
-        exchange: &str,
-        routing_key: &str,
+        exchange: &JsValue,
+        routing_key: &JsValue,
         content: &JsValue,
-        properties: JsValue,
+        properties: &JsValue,
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
     fn confirm(this: &Sink, channel: f64, seq: f64, ack: bool) -> Result<(), JsValue>;
@@ -78,6 +77,7 @@ pub struct Driver {
     flush_queued: Cell<bool>,
     flushing: Cell<bool>,
     timer: RefCell<Option<Timer>>,
+    tags: RefCell<Vec<(Rc<str>, JsValue)>>,
     on_timer: Closure<dyn FnMut()>,
     on_flush: Closure<dyn FnMut()>,
 }
@@ -93,6 +93,7 @@ impl Driver {
                 flush_queued: Cell::new(false),
                 flushing: Cell::new(false),
                 timer: RefCell::new(None),
+                tags: RefCell::new(Vec::new()),
                 on_timer: Closure::new(move || {
                     if let Some(d) = w1.upgrade() {
                         d.fire();
@@ -176,30 +177,42 @@ impl Driver {
         self.rearm();
     }
 
+    /// The consumer tag as a JavaScript string, from a small cache keyed by the tag's `Rc`
+    /// (the cache holds a clone, so a cached pointer cannot be reused by another tag).
+    fn tag_js(&self, tag: Option<&Rc<str>>) -> JsValue {
+        let Some(tag) = tag else { return JsValue::from_str("") };
+        let mut cache = self.tags.borrow_mut();
+        if let Some((_, js)) = cache.iter().find(|(t, _)| Rc::ptr_eq(t, tag)) {
+            return js.clone();
+        }
+        let js = JsValue::from_str(tag);
+        if cache.len() == 8 {
+            cache.remove(0);
+        }
+        cache.push((tag.clone(), js.clone()));
+        js
+    }
+
     fn emit(&self, event: Event<JsBody>) -> Result<(), JsValue> {
         match event {
             Event::Deliver(d) => {
-                let m = &d.message;
+                let (exchange, key, properties) = JsBody::render(&d.message);
+                let tag = self.tag_js(d.consumer_tag.as_ref());
                 self.sink.deliver(
                     d.channel.0 as f64,
-                    d.consumer_tag.as_deref().unwrap_or(""),
+                    &tag,
                     d.delivery_tag as f64,
                     d.redelivered,
-                    &m.exchange,
-                    &m.routing_key,
-                    &m.body.value,
-                    properties_to_js(&m.properties),
+                    exchange,
+                    key,
+                    &d.message.body.value,
+                    properties,
                 )
             }
-            Event::Return { channel, reply, message: m } => self.sink.returned(
-                channel.0 as f64,
-                reply.code.code(),
-                &reply.text,
-                &m.exchange,
-                &m.routing_key,
-                &m.body.value,
-                properties_to_js(&m.properties),
-            ),
+            Event::Return { channel, reply, message: m } => {
+                let (exchange, key, properties) = JsBody::render(&m);
+                self.sink.returned(channel.0 as f64, reply.code.code(), &reply.text, exchange, key, &m.body.value, properties)
+            }
             Event::Confirm { channel, seq, ack } => self.sink.confirm(channel.0 as f64, seq as f64, ack),
             Event::ConsumerCancelled { channel, consumer_tag } => self.sink.cancelled(channel.0 as f64, &consumer_tag),
             Event::ChannelClosed { channel, error } => {
