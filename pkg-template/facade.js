@@ -155,11 +155,11 @@ class BusState {
   deliver(channel, consumerTag, deliveryTag, redelivered, exchange, routingKey, content, properties) {
     this.channels
       .get(channel)
-      ?._deliver(consumerTag, { content, fields: { consumerTag, deliveryTag, redelivered, exchange, routingKey }, properties: props(properties) });
+      ?._deliver(consumerTag, { content: delivered(content), fields: { consumerTag, deliveryTag, redelivered, exchange, routingKey }, properties: props(properties) });
   }
 
   returned(channel, replyCode, replyText, exchange, routingKey, content, properties) {
-    const msg = { content, fields: { replyCode, replyText, exchange, routingKey }, properties: props(properties) };
+    const msg = { content: delivered(content), fields: { replyCode, replyText, exchange, routingKey }, properties: props(properties) };
     this.channels.get(channel)?.emit("return", msg);
   }
 
@@ -212,6 +212,16 @@ export async function connect(url, options) {
     }
   }
   const { storage = "memory", scope = "local", maxMessageBytes } = options ?? {};
+  const adapter = typeof storage === "object" && storage !== null;
+  if (!adapter && storage !== "memory" && storage !== "indexeddb") {
+    throw invalid(`connect: storage must be "memory", "indexeddb" or a store adapter object, got ${String(storage)}`);
+  }
+  if (scope !== "local" && scope !== "origin") {
+    throw invalid(`connect: scope must be "origin" or "local", got ${String(scope)}`);
+  }
+  if (maxMessageBytes !== undefined && !(Number.isInteger(maxMessageBytes) && maxMessageBytes > 0)) {
+    throw codedError(RangeError, "RangeError", "connect: maxMessageBytes must be a positive integer", "SWITCHYARD_INVALID_ARGUMENT");
+  }
   if (storage !== "memory") {
     throw codedError(
       Error,
@@ -310,11 +320,23 @@ function tagOf(message, what) {
   return tag;
 }
 
+// Bytes are copied when published and again for each delivery, as a network would: a publisher
+// may reuse its buffer, and each consumer owns what it receives. Node gets a Buffer, as from
+// amqplib; other runtimes a Uint8Array. Any other value is delivered as that value, not copied.
+const NodeBuffer = globalThis.Buffer;
+function copyBytes(b) {
+  const view = b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  return NodeBuffer ? NodeBuffer.from(view) : view.slice();
+}
+const isBytes = (c) => ArrayBuffer.isView(c) || c instanceof ArrayBuffer;
+const delivered = (c) => (c instanceof Uint8Array ? copyBytes(c) : c);
+
+// Checks content and returns what the broker keeps: a copy of bytes, anything else as is.
 function checkContent(content) {
   if (content === undefined) throw invalid("publish: content is required");
-  if (typeof content === "function" || typeof content === "symbol") return; // Rust reports these
-  if (typeof content !== "object" || content === null) return;
-  if (ArrayBuffer.isView(content) || content instanceof ArrayBuffer) return;
+  if (typeof content === "function" || typeof content === "symbol") return content; // Rust reports these
+  if (typeof content !== "object" || content === null) return content;
+  if (isBytes(content)) return copyBytes(content);
   if (typeof structuredClone === "function") {
     try {
       structuredClone(content);
@@ -322,6 +344,7 @@ function checkContent(content) {
       throw codedError(TypeError, "TypeError", `publish: content is not structured-cloneable (${e?.message ?? e})`, "SWITCHYARD_NOT_CLONEABLE");
     }
   }
+  return content;
 }
 
 export class Channel extends Emitter {
@@ -425,7 +448,7 @@ export class Channel extends Emitter {
   // arrives as the channel's 'error' event, as amqplib reports a failed publish).
   _publish(exchange, routingKey, content, options) {
     this._check();
-    checkContent(content);
+    content = checkContent(content);
     try {
       return this._state.bus.publish(this._id, exchange, routingKey, content, options);
     } catch (err) {
@@ -504,7 +527,7 @@ export class Channel extends Emitter {
       const r = bus.get(id, queue, options);
       if (r === false) return false;
       const [content, deliveryTag, redelivered, exchange, routingKey, messageCount, properties] = r;
-      return { content, fields: { deliveryTag, redelivered, exchange, routingKey, messageCount }, properties: props(properties) };
+      return { content: delivered(content), fields: { deliveryTag, redelivered, exchange, routingKey, messageCount }, properties: props(properties) };
     });
   }
 

@@ -15,6 +15,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub struct Bus {
     driver: Rc<Driver>,
+    max_message_bytes: Option<usize>,
 }
 
 fn set(o: &Object, k: &str, v: JsValue) {
@@ -153,12 +154,9 @@ impl Bus {
     #[wasm_bindgen(constructor)]
     pub fn new(sink: Sink, options: JsValue, salt: f64) -> JsResult<Bus> {
         let o = Options::new(&options, "connect", &["maxMessageBytes"])?;
-        let config = BrokerConfig {
-            persistence: false,
-            name_salt: salt as u64,
-            max_message_bytes: o.uint("maxMessageBytes", u32::MAX as u64)?.map(|n| n as usize),
-        };
-        Ok(Bus { driver: Driver::new(config, sink) })
+        let max_message_bytes = o.uint("maxMessageBytes", u32::MAX as u64)?.map(|n| n as usize);
+        let config = BrokerConfig { persistence: false, name_salt: salt as u64, max_message_bytes };
+        Ok(Bus { driver: Driver::new(config, sink), max_message_bytes })
     }
 
     /// Opens a connection; returns its id.
@@ -224,7 +222,7 @@ impl Bus {
         let what = if unbind { "unbindExchange" } else { "bindExchange" };
         let dest = name_arg(&dest, what, "destination")?;
         let source = name_arg(&source, what, "source")?;
-        let pattern = optional_name_arg(&pattern, what, "pattern")?;
+        let pattern = name_arg(&pattern, what, "pattern")?;
         let args = binding_args(&args, what)?;
         if unbind {
             self.driver.call(|b, now| b.exchange_unbind(c, &dest, &source, &pattern, args, now))?.map_err(failed("ExchangeUnbind"))
@@ -273,7 +271,7 @@ impl Bus {
         let what = if unbind { "unbindQueue" } else { "bindQueue" };
         let queue = name_arg(&queue, what, "queue")?;
         let source = name_arg(&source, what, "source")?;
-        let pattern = optional_name_arg(&pattern, what, "pattern")?;
+        let pattern = name_arg(&pattern, what, "pattern")?;
         let args = binding_args(&args, what)?;
         if unbind {
             self.driver.call(|b, now| b.queue_unbind(c, &queue, &source, &pattern, args, now))?.map_err(failed("QueueUnbind"))
@@ -289,6 +287,12 @@ impl Bus {
         let exchange_name = optional_name_arg(&exchange, "publish", "exchange")?;
         let key = name_arg(&routing_key, "publish", "routingKey")?;
         let body = body(content, "publish", exchange, routing_key)?;
+        if self.max_message_bytes.is_some_and(|max| body.len > max) {
+            return Err(range_error(
+                super::errors::TOO_LARGE,
+                &format!("publish: the body is {} bytes, over this bus's maxMessageBytes ({})", body.len, self.max_message_bytes.unwrap_or(0)),
+            ));
+        }
         let (exchange, routing_key) = (exchange_name, key);
         let (properties, mandatory) = publish_options(&options, "publish")?;
         let p = Publish { exchange, routing_key, mandatory, properties, body };

@@ -178,6 +178,10 @@ pub fn field_from_js(value: &JsValue, depth: usize) -> JsResult<FieldValue> {
         return items.map(FieldValue::Array);
     }
     let obj: &Object = value.unchecked_ref();
+    let tag = Reflect::get(obj, &JsValue::from_str("!")).unwrap_or(JsValue::UNDEFINED);
+    if let Some(tag) = tag.as_string() {
+        return typed_field(&tag, &Reflect::get(obj, &JsValue::from_str("value")).unwrap_or(JsValue::UNDEFINED));
+    }
     let mut t = FieldTable::new();
     for entry in Object::entries(obj).iter() {
         let pair: Array = entry.unchecked_into();
@@ -185,6 +189,21 @@ pub fn field_from_js(value: &JsValue, depth: usize) -> JsResult<FieldValue> {
         t.insert(k, field_from_js(&pair.get(1), depth + 1)?);
     }
     Ok(FieldValue::Table(t))
+}
+
+/// amqplib's typed values: `{'!': 'timestamp', value: seconds}`, `{'!': 'float', value}`, …
+fn typed_field(tag: &str, value: &JsValue) -> JsResult<FieldValue> {
+    let bad = || type_error(INVALID_ARGUMENT, &format!("a header value {{'!': '{tag}'}} needs a numeric 'value'"));
+    let n = value.as_f64().filter(|n| n.is_finite()).ok_or_else(bad)?;
+    match tag {
+        "timestamp" if n >= 0.0 && n.fract() == 0.0 => Ok(FieldValue::Timestamp(n as u64)),
+        "float" | "double" => Ok(FieldValue::Float(n)),
+        "byte" | "unsignedbyte" | "short" | "unsignedshort" | "int" | "unsignedint" | "long" if n.fract() == 0.0 => {
+            Ok(FieldValue::Int(n as i64))
+        }
+        "timestamp" | "byte" | "unsignedbyte" | "short" | "unsignedshort" | "int" | "unsignedint" | "long" => Err(bad()),
+        _ => Err(type_error(INVALID_ARGUMENT, &format!("unknown typed header value {{'!': '{tag}'}}"))),
+    }
 }
 
 /// A field value as a JavaScript value.
@@ -196,7 +215,13 @@ pub fn field_to_js(value: &FieldValue) -> JsValue {
         FieldValue::Float(f) => JsValue::from_f64(*f),
         FieldValue::Str(s) => JsValue::from_str(s),
         FieldValue::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
-        FieldValue::Timestamp(t) => JsValue::from_f64(*t as f64),
+        FieldValue::Timestamp(t) => {
+            // amqplib's shape for an AMQP timestamp (seconds).
+            let o = Object::new();
+            set(&o, "!", JsValue::from_str("timestamp"));
+            set(&o, "value", JsValue::from_f64(*t as f64));
+            o.into()
+        }
         FieldValue::Array(a) => a.iter().map(field_to_js).collect::<Array>().into(),
         FieldValue::Table(t) => table_to_js(t),
     }

@@ -17,6 +17,8 @@ pub const INVALID_ARGUMENT: &str = "SWITCHYARD_INVALID_ARGUMENT";
 pub const UNKNOWN_OPTION: &str = "SWITCHYARD_UNKNOWN_OPTION";
 /// A value that cannot be carried (e.g. a function).
 pub const NOT_CLONEABLE: &str = "SWITCHYARD_NOT_CLONEABLE";
+/// A body over the bus's `maxMessageBytes`.
+pub const TOO_LARGE: &str = "SWITCHYARD_TOO_LARGE";
 
 fn with_code(err: &Error, name: &str, code: JsValue) -> JsValue {
     let _ = Reflect::set(err, &"name".into(), &name.into());
