@@ -4,8 +4,9 @@
 // here is the object model: events, promises, consumers, confirms.
 
 import { Bus, version } from "./switchyard.js";
+import { indexedDBStore, mapStore } from "./stores.js";
 
-export { version };
+export { version, indexedDBStore, mapStore };
 
 // ----- errors ----------------------------------------------------------------------------
 
@@ -16,10 +17,24 @@ function codedError(Ctor, name, message, code) {
   return e;
 }
 
-const channelClosedError = () =>
-  codedError(Error, "IllegalOperationError", "Channel closed", "SWITCHYARD_CHANNEL_CLOSED");
-const connectionClosedError = () =>
-  codedError(Error, "IllegalOperationError", "Connection closed", "SWITCHYARD_CONNECTION_CLOSED");
+/** A call on a closed channel or connection, as amqplib's `IllegalOperationError`. */
+export class IllegalOperationError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.name = "IllegalOperationError";
+    this.code = code;
+  }
+}
+
+const channelClosedError = () => new IllegalOperationError("Channel closed", "SWITCHYARD_CHANNEL_CLOSED");
+const connectionClosedError = () => new IllegalOperationError("Connection closed", "SWITCHYARD_CONNECTION_CLOSED");
+
+/** amqplib's `credentials`: accepted so RabbitMQ code runs unchanged; a bus needs none. */
+export const credentials = {
+  plain: (username, password) => ({ mechanism: "PLAIN", username, password }),
+  amqplain: (username, password) => ({ mechanism: "AMQPLAIN", username, password }),
+  external: () => ({ mechanism: "EXTERNAL" }),
+};
 const invalid = (message) => codedError(TypeError, "TypeError", message, "SWITCHYARD_INVALID_ARGUMENT");
 
 // An exception thrown by user code inside a callback surfaces as an uncaught exception, as it
@@ -144,12 +159,37 @@ function props(p) {
 // Receives the broker's events (src/driver): routes each to its channel or connection. Its
 // methods never throw.
 class BusState {
-  constructor(name, options) {
+  constructor(name, options, storage, adapter, snapshot) {
     this.name = name;
+    this.storage = storage;
+    this.adapter = adapter;
+    this.storeError = null;
     this.channels = new Map();
     this.connections = new Map();
     const salt = Math.floor(Math.random() * 2 ** 52);
-    this.bus = new Bus(this, options, salt);
+    this.bus = new Bus(this, options, salt, adapter ? snapshot ?? null : undefined);
+  }
+
+  // One batch of durable changes: written by the adapter, then reported back so that the
+  // confirms waiting on it are sent (acks) or nacked.
+  persist(batch, ops) {
+    let written;
+    try {
+      written = Promise.resolve(this.adapter.apply(ops));
+    } catch (err) {
+      written = Promise.reject(err);
+    }
+    written.then(
+      () => {
+        this.storeError = null;
+        this.bus.storeDone(batch, true);
+      },
+      (err) => {
+        this.storeError = err;
+        this.bus.storeDone(batch, false);
+        for (const conn of this.connections.values()) conn.emit("storeError", err);
+      },
+    );
   }
 
   deliver(channel, consumerTag, deliveryTag, redelivered, exchange, routingKey, content, properties) {
@@ -184,8 +224,11 @@ const CONNECT_OPTIONS = ["storage", "scope", "maxMessageBytes"];
 
 function busName(url) {
   if (url === undefined || url === null || url === "") return "default";
-  if (typeof url === "object" && typeof url.protocol === "string") {
-    url = `${url.protocol}://${url.hostname ?? ""}/${url.vhost ?? ""}`;
+  if (typeof url === "object" && url !== null && !(url instanceof URL)) {
+    // amqplib's URL object: { protocol = "amqp", hostname, port, vhost, … }.
+    url = `${url.protocol ?? "amqp"}://${url.hostname ?? ""}/${url.vhost ?? ""}`;
+  } else if (url instanceof URL) {
+    url = url.href;
   }
   if (typeof url !== "string") throw invalid("connect: url must be a string such as 'switchyard://orders'");
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(url);
@@ -222,13 +265,8 @@ export async function connect(url, options) {
   if (maxMessageBytes !== undefined && !(Number.isInteger(maxMessageBytes) && maxMessageBytes > 0)) {
     throw codedError(RangeError, "RangeError", "connect: maxMessageBytes must be a positive integer", "SWITCHYARD_INVALID_ARGUMENT");
   }
-  if (storage !== "memory") {
-    throw codedError(
-      Error,
-      "Error",
-      `connect: storage '${typeof storage === "string" ? storage : "adapter"}' is not available in this build; use { storage: "memory" }`,
-      "SWITCHYARD_STORAGE_UNAVAILABLE",
-    );
+  if (adapter && !["load", "apply", "close"].every((m) => typeof storage[m] === "function")) {
+    throw invalid("connect: a store adapter needs load(), apply(ops) and close() methods");
   }
   if (scope !== "local") {
     throw codedError(
@@ -238,15 +276,39 @@ export async function connect(url, options) {
       "SWITCHYARD_SCOPE_UNAVAILABLE",
     );
   }
-  let state = buses.get(name);
-  if (!state) {
-    state = new BusState(name, maxMessageBytes === undefined ? undefined : { maxMessageBytes });
-    buses.set(name, state);
+  let pending = buses.get(name);
+  if (!pending) {
+    pending = createBus(name, storage, maxMessageBytes);
+    buses.set(name, pending);
+    pending.catch(() => buses.delete(name));
+  }
+  const state = await pending;
+  if (options?.storage !== undefined && state.storage !== storage) {
+    throw codedError(
+      Error,
+      "Error",
+      `connect: bus '${name}' is already open in this context with other storage`,
+      "SWITCHYARD_STORAGE_MISMATCH",
+    );
   }
   const id = state.bus.openConnection();
   const conn = new Connection(state, id);
   state.connections.set(id, conn);
   return conn;
+}
+
+async function createBus(name, storage, maxMessageBytes) {
+  const options = maxMessageBytes === undefined ? undefined : { maxMessageBytes };
+  if (storage === "memory") return new BusState(name, options, storage);
+  const adapter = storage === "indexeddb" ? indexedDBStore(name) : storage;
+  let snapshot;
+  try {
+    snapshot = await adapter.load();
+  } catch (err) {
+    if (typeof err?.code === "string" && err.code.startsWith("SWITCHYARD_")) throw err;
+    throw codedError(Error, "Error", `connect: the store could not be loaded: ${err?.message ?? err}`, "SWITCHYARD_STORAGE_UNAVAILABLE");
+  }
+  return new BusState(name, options, storage, adapter, snapshot);
 }
 
 // ----- Connection ------------------------------------------------------------------------
@@ -518,7 +580,7 @@ export class Channel extends Emitter {
       const fn = this._consumers.get(consumerTag);
       this._consumers.delete(consumerTag);
       fn?._onCancel?.();
-      return {};
+      return { consumerTag };
     });
   }
 
@@ -699,7 +761,10 @@ export class ConfirmChannel extends Channel {
     if (!this._unconfirmed.has(seq)) return;
     const cb = this._unconfirmed.get(seq);
     this._unconfirmed.delete(seq);
-    const err = ack ? null : codedError(Error, "Error", "message nacked", "SWITCHYARD_NACKED");
+    const storeError = this._state.storeError;
+    const err = ack
+      ? null
+      : codedError(Error, "Error", storeError ? `message nacked: ${storeError.message}` : "message nacked", storeError?.code ?? "SWITCHYARD_NACKED");
     if (cb) {
       try {
         cb(err, undefined);
@@ -743,4 +808,14 @@ export class ConfirmChannel extends Channel {
   }
 }
 
-export default { connect, version, Connection, Channel, ConfirmChannel };
+export default {
+  connect,
+  version,
+  credentials,
+  IllegalOperationError,
+  Connection,
+  Channel,
+  ConfirmChannel,
+  indexedDBStore,
+  mapStore,
+};

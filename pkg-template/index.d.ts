@@ -161,16 +161,38 @@ export type AssertExchangeOptions = Options.AssertExchange;
 export type PublishOptions = Options.Publish;
 export type ConsumeOptions = Options.Consume;
 
-/** A storage backend for the bus (edge runtimes: Durable Object storage, Deno KV, …). The
- * records it loads and applies are produced by switchyard and opaque to the adapter. */
+/** One durable change, as a store adapter receives it (shapes: src/bindings/records.rs). */
+export interface StoreOp {
+  op:
+    | "putExchange" | "deleteExchange" | "putQueue" | "deleteQueue" | "putBinding" | "deleteBinding"
+    | "putMessage" | "updateMessage" | "deleteMessage" | "putDelayed" | "deleteDelayed";
+  [field: string]: unknown;
+}
+
+/** What a store hands back to restore a bus from. */
+export interface StoreSnapshot {
+  exchanges: object[];
+  queues: object[];
+  bindings: object[];
+  messages: object[];
+  delayed: object[];
+}
+
+/** A storage backend for the bus (IndexedDB, a Map, Durable Object storage, Deno KV, …). */
 export interface StoreAdapter {
-  /** The state stored so far (undefined or null when empty). */
-  load(): Promise<unknown>;
-  /** Persists one batch of store operations atomically. */
-  apply(batch: unknown): Promise<void>;
+  /** The state stored so far (null when empty). */
+  load(): Promise<StoreSnapshot | null | undefined>;
+  /** Persists one batch of operations atomically; confirms of the batch wait for it. */
+  apply(ops: StoreOp[]): Promise<void>;
   /** Releases the backend. */
   close(): Promise<void>;
 }
+
+/** The IndexedDB store (database `switchyard:NAME`), one readwrite transaction per batch. */
+export function indexedDBStore(name: string, options?: { durability?: "strict" | "relaxed" }): StoreAdapter;
+
+/** A store kept in Maps (tests, examples). */
+export function mapStore(): StoreAdapter;
 
 // ---------------------------------------------------------------------------------------------
 // Replies (amqplib's `Replies` namespace)
@@ -192,6 +214,9 @@ export namespace Replies {
     exchange: string;
   }
   interface Consume {
+    consumerTag: string;
+  }
+  interface Cancel {
     consumerTag: string;
   }
 }
@@ -332,7 +357,13 @@ export type SwitchyardErrorCode =
   | "SWITCHYARD_UNKNOWN_OPTION"
   | "SWITCHYARD_NOT_CLONEABLE"
   | "SWITCHYARD_TOO_LARGE"
-  | "SWITCHYARD_STORAGE_UNAVAILABLE";
+  | "SWITCHYARD_STORAGE_UNAVAILABLE"
+  | "SWITCHYARD_STORAGE_LOCKED"
+  | "SWITCHYARD_STORAGE_MISMATCH"
+  | "SWITCHYARD_QUOTA_EXCEEDED"
+  | "SWITCHYARD_STORE_FAILED"
+  | "SWITCHYARD_NACKED"
+  | "SWITCHYARD_SCOPE_UNAVAILABLE";
 
 /** Bad input (TypeError/RangeError) and other switchyard errors. */
 export interface SwitchyardError extends Error {
@@ -340,7 +371,7 @@ export interface SwitchyardError extends Error {
 }
 
 /** A call on a closed channel or connection ("Channel closed", "Connection closed"). */
-export interface IllegalOperationError extends SwitchyardError {
+export class IllegalOperationError extends Error {
   name: "IllegalOperationError";
   code: "SWITCHYARD_CHANNEL_CLOSED" | "SWITCHYARD_CONNECTION_CLOSED";
 }
@@ -358,11 +389,15 @@ export interface Emitter<Events extends { [E in keyof Events]: unknown[] }> {
   removeAllListeners(event?: keyof Events): this;
   emit<E extends keyof Events>(event: E, ...args: Events[E]): boolean;
   listenerCount(event: keyof Events): number;
+  listeners<E extends keyof Events>(event: E): Array<(...args: Events[E]) => void>;
 }
 
 export interface ConnectionEvents {
-  close: [];
+  /** The error is there when the broker closed the connection (as amqplib passes it). */
+  close: [error?: Error];
   error: [error: Error];
+  /** A batch could not be persisted (its confirms were nacked); the bus keeps working. */
+  storeError: [error: SwitchyardError];
 }
 
 export interface ChannelEvents {
@@ -375,13 +410,21 @@ export interface ChannelEvents {
 // ---------------------------------------------------------------------------------------------
 // Connection, Channel, ConfirmChannel
 
+// Classes (for `instanceof`), created only by connect()/createChannel(); their event methods
+// come from the merged Emitter interfaces below.
+
 /** A connection to a bus (amqplib calls it ChannelModel). */
-export interface Connection extends Emitter<ConnectionEvents> {
+export declare class Connection {
+  protected constructor();
+  /** The name of the bus this connection belongs to ("default" for amqp:// URLs). */
+  readonly bus: string;
   createChannel(): Promise<Channel>;
   createConfirmChannel(): Promise<ConfirmChannel>;
   /** Closes its channels and deletes its exclusive queues. */
   close(): Promise<void>;
 }
+
+export interface Connection extends Emitter<ConnectionEvents> {}
 
 /** amqplib's name for what `connect()` resolves to. */
 export type ChannelModel = Connection;
@@ -389,7 +432,8 @@ export type ChannelModel = Connection;
 /** A message handler: `null` when the broker cancels the consumer (e.g. its queue was deleted). */
 export type OnMessage<C = Bytes> = (message: ConsumeMessage<C> | null) => void;
 
-export interface Channel extends Emitter<ChannelEvents> {
+export declare class Channel {
+  protected constructor();
   close(): Promise<void>;
 
   /** Declares a queue; an empty or missing name asks for a server-named one (`amq.gen-…`). */
@@ -412,7 +456,8 @@ export interface Channel extends Emitter<ChannelEvents> {
 
   /** Starts a consumer. `C` types the content (bytes unless structured values are published). */
   consume<C = Bytes>(queue: string, onMessage: OnMessage<C>, options?: Options.Consume): Promise<Replies.Consume>;
-  cancel(consumerTag: string): Promise<Replies.Empty>;
+  /** Resolves with the cancelled tag, as amqplib resolves basic.cancel-ok. */
+  cancel(consumerTag: string): Promise<Replies.Cancel>;
   /** One message, or false when the queue is empty. */
   get<C = Bytes>(queue: string, options?: Options.Get): Promise<GetMessage<C> | false>;
 
@@ -426,6 +471,8 @@ export interface Channel extends Emitter<ChannelEvents> {
 
   /** 0–65535 unacknowledged messages per consumer (per channel with `global`). */
   prefetch(count: number, global?: boolean): Promise<Replies.Empty>;
+  /** amqplib's other name for prefetch. */
+  qos(count: number, global?: boolean): Promise<Replies.Empty>;
   recover(): Promise<Replies.Empty>;
 
   // Switchyard additions.
@@ -437,11 +484,12 @@ export interface Channel extends Emitter<ChannelEvents> {
   /** Depth, bytes, unacked, consumers and counters of a queue. */
   stats(queue: string): Promise<QueueStats>;
 }
+export interface Channel extends Emitter<ChannelEvents> {}
 
 /** Called once per publish on a confirm channel: `err` is null on ack, an Error on nack. */
 export type ConfirmCallback = (err: Error | null, ok?: Replies.Empty) => void;
 
-export interface ConfirmChannel extends Channel {
+export declare class ConfirmChannel extends Channel {
   publish(exchange: string, routingKey: string, content: Content, options?: Options.Publish, callback?: ConfirmCallback): boolean;
   sendToQueue(queue: string, content: Content, options?: Options.Publish, callback?: ConfirmCallback): boolean;
   /** Resolves when every publish so far is confirmed; rejects if one was nacked. */
@@ -456,12 +504,40 @@ export interface ConfirmChannel extends Channel {
  * "amqp://…"/"amqps://…" URL (accepted so code written for RabbitMQ runs; it names the default
  * bus). Every connect() to the same bus name in one JS realm shares one broker.
  */
-export function connect(url?: string, options?: Options.Connect): Promise<Connection>;
+export function connect(url?: string | ConnectUrlObject, options?: Options.Connect): Promise<Connection>;
+
+/** amqplib's object form of the URL; like an amqp:// string it names the default bus. */
+export interface ConnectUrlObject {
+  protocol?: "amqp" | "amqps";
+  hostname?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  locale?: string;
+  frameMax?: number;
+  heartbeat?: number;
+  vhost?: string;
+}
 
 /** The package version (also what the wasm reports). */
 export function version(): string;
 
+/** amqplib's `credentials`, accepted and ignored (a bus has no login). */
+export const credentials: {
+  plain(username: string, password: string): object;
+  amqplain(username: string, password: string): object;
+  external(): object;
+};
+
 declare const switchyard: {
   connect: typeof connect;
+  version: typeof version;
+  credentials: typeof credentials;
+  IllegalOperationError: typeof IllegalOperationError;
+  indexedDBStore: typeof indexedDBStore;
+  mapStore: typeof mapStore;
+  Connection: typeof Connection;
+  Channel: typeof Channel;
+  ConfirmChannel: typeof ConfirmChannel;
 };
 export default switchyard;

@@ -106,24 +106,31 @@ fn binding_args(value: &JsValue, what: &'static str) -> JsResult<FieldTable> {
     super::convert::table_from_js(value, what, "args")
 }
 
-/// The size counted for `x-max-length-bytes`, and a check that the value can be carried.
-fn body(content: JsValue, what: &str, exchange: JsValue, routing_key: JsValue) -> JsResult<JsBody> {
-    let len = if let Some(a) = content.dyn_ref::<Uint8Array>() {
+/// The size counted for `x-max-length-bytes`: byte length of binary data, length of strings,
+/// 0 for other values.
+pub fn body_len(content: &JsValue) -> usize {
+    if let Some(a) = content.dyn_ref::<Uint8Array>() {
         a.byte_length() as usize
     } else if let Some(a) = content.dyn_ref::<js_sys::ArrayBuffer>() {
         a.byte_length() as usize
     } else if let Some(s) = content.as_string() {
         s.len()
-    } else if content.is_undefined() {
+    } else {
+        0
+    }
+}
+
+/// The body of a publish, checked that it can be carried.
+fn body(content: JsValue, what: &str, exchange: JsValue, routing_key: JsValue) -> JsResult<JsBody> {
+    let len = body_len(&content);
+    if content.is_undefined() {
         return Err(type_error(INVALID_ARGUMENT, &format!("{what}: content is required")));
     } else if content.is_function() || content.is_symbol() {
         return Err(type_error(
             super::errors::NOT_CLONEABLE,
             &format!("{what}: content must be bytes or a structured-cloneable value, not a {}", if content.is_function() { "function" } else { "symbol" }),
         ));
-    } else {
-        0
-    };
+    }
     Ok(JsBody::new(content, len, exchange, routing_key))
 }
 
@@ -151,12 +158,27 @@ fn stats_to_js(s: &QueueStats) -> JsValue {
 #[wasm_bindgen]
 impl Bus {
     /// A new broker sending its events to `sink`. Options: `{ maxMessageBytes?: number }`.
+    /// Without `snapshot` (undefined) the broker lives in memory only; with one (an object from
+    /// a store adapter's `load()`, or `null` for an empty store) it restores from it and hands
+    /// every durable change to `sink.persist`.
     #[wasm_bindgen(constructor)]
-    pub fn new(sink: Sink, options: JsValue, salt: f64) -> JsResult<Bus> {
+    pub fn new(sink: Sink, options: JsValue, salt: f64, snapshot: JsValue) -> JsResult<Bus> {
         let o = Options::new(&options, "connect", &["maxMessageBytes"])?;
         let max_message_bytes = o.uint("maxMessageBytes", u32::MAX as u64)?.map(|n| n as usize);
-        let config = BrokerConfig { persistence: false, name_salt: salt as u64, max_message_bytes };
-        Ok(Bus { driver: Driver::new(config, sink), max_message_bytes })
+        let persistence = !snapshot.is_undefined();
+        let config = BrokerConfig { persistence, name_salt: salt as u64, max_message_bytes };
+        let broker = if persistence {
+            crate::core::Broker::restore(config, super::records::snapshot_from_js(&snapshot)?, crate::driver::now_ms())
+        } else {
+            crate::core::Broker::new(config)
+        };
+        Ok(Bus { driver: Driver::new(broker, sink), max_message_bytes })
+    }
+
+    /// The store adapter finished batch `batch`: `ok` when it committed.
+    #[wasm_bindgen(js_name = storeDone)]
+    pub fn store_done(&self, batch: f64, ok: bool) {
+        self.driver.store_done(batch as u64, ok);
     }
 
     /// Opens a connection; returns its id.

@@ -8,6 +8,7 @@
 pub mod bus;
 pub mod convert;
 pub mod errors;
+pub mod records;
 
 use wasm_bindgen::prelude::*;
 

@@ -581,7 +581,7 @@ impl<B: Body> Broker<B> {
                 return Err(AmqpError::precondition(format_args!("queue '{queue}' in vhost '/' in use")));
             }
             if if_empty && q.ready_len() > 0 {
-                return Err(AmqpError::precondition(format_args!("queue '{queue}' in vhost '/' is not empty")));
+                return Err(AmqpError::precondition(format_args!("queue '{queue}' in vhost '/' not empty")));
             }
             let n = q.ready_len() as u32;
             b.remove_queue(queue);

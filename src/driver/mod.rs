@@ -15,7 +15,7 @@ mod timer;
 pub use body::JsBody;
 
 use crate::bindings::errors::{channel_closed_by_server, connection_closed_by_server};
-use crate::core::{Broker, BrokerConfig, Event};
+use crate::core::{Broker, Event};
 use js_sys::Function;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -58,6 +58,9 @@ extern "C" {
     fn channel_closed(this: &Sink, channel: f64, error: JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = connectionClosed)]
     fn connection_closed(this: &Sink, connection: f64, error: JsValue) -> Result<(), JsValue>;
+    /// Write one batch of store operations, then call `Bus.storeDone(batch, ok, error)`.
+    #[wasm_bindgen(method, catch)]
+    fn persist(this: &Sink, batch: f64, ops: js_sys::Array) -> Result<(), JsValue>;
 
     #[wasm_bindgen(js_name = queueMicrotask)]
     fn queue_microtask(f: &Function);
@@ -78,17 +81,36 @@ pub struct Driver {
     flushing: Cell<bool>,
     timer: RefCell<Option<Timer>>,
     tags: RefCell<Vec<(Rc<str>, JsValue)>>,
+    // Dropped after `timer` (declaration order), so an armed timer is cleared before its
+    // closure goes.
     on_timer: Closure<dyn FnMut()>,
-    on_flush: Closure<dyn FnMut()>,
+    store_queued: Cell<bool>,
+    store_in_flight: Cell<Option<u64>>,
+    weak: Weak<Driver>,
+}
+
+/// Runs `f` on the driver in a microtask. The closure belongs to JavaScript and is freed when it
+/// runs; if the driver is gone by then, it does nothing.
+fn microtask(weak: &Weak<Driver>, f: fn(&Driver)) {
+    let weak = weak.clone();
+    let closure = Closure::once_into_js(move || {
+        if let Some(d) = weak.upgrade() {
+            f(&d);
+        }
+    });
+    queue_microtask(closure.unchecked_ref());
 }
 
 impl Driver {
-    /// A driver around a new broker, sending events to `sink`.
-    pub fn new(config: BrokerConfig, sink: Sink) -> Rc<Driver> {
+    /// A driver around `broker`, sending events to `sink`.
+    pub fn new(broker: Broker<JsBody>, sink: Sink) -> Rc<Driver> {
         Rc::new_cyclic(|weak: &Weak<Driver>| {
-            let (w1, w2) = (weak.clone(), weak.clone());
+            let w1 = weak.clone();
             Driver {
-                broker: RefCell::new(Broker::new(config)),
+                weak: weak.clone(),
+                broker: RefCell::new(broker),
+                store_queued: Cell::new(false),
+                store_in_flight: Cell::new(None),
                 sink,
                 flush_queued: Cell::new(false),
                 flushing: Cell::new(false),
@@ -97,11 +119,6 @@ impl Driver {
                 on_timer: Closure::new(move || {
                     if let Some(d) = w1.upgrade() {
                         d.fire();
-                    }
-                }),
-                on_flush: Closure::new(move || {
-                    if let Some(d) = w2.upgrade() {
-                        d.flush();
                     }
                 }),
             }
@@ -132,12 +149,46 @@ impl Driver {
     }
 
     fn after_call(&self) {
-        let has_events = self.broker.borrow().has_events();
+        let (has_events, has_store_work) = {
+            let b = self.broker.borrow();
+            (b.has_events(), b.has_store_work())
+        };
         if has_events && !self.flush_queued.get() && !self.flushing.get() {
             self.flush_queued.set(true);
-            queue_microtask(self.on_flush.as_ref().unchecked_ref());
+            microtask(&self.weak, Driver::flush);
+        }
+        // Group commit: everything the current task produced goes in one batch, written when
+        // the task's synchronous work is done; while a batch is being written, the next one
+        // grows.
+        if has_store_work && !self.store_queued.get() && self.store_in_flight.get().is_none() {
+            self.store_queued.set(true);
+            microtask(&self.weak, Driver::persist);
         }
         self.rearm();
+    }
+
+    fn persist(&self) {
+        self.store_queued.set(false);
+        if self.store_in_flight.get().is_some() {
+            return;
+        }
+        let batch = self.broker.borrow_mut().take_store_batch();
+        let Some(batch) = batch else { return };
+        self.store_in_flight.set(Some(batch.id));
+        let ops = crate::bindings::records::ops_to_js(&batch.ops);
+        if let Err(e) = self.sink.persist(batch.id as f64, ops) {
+            console_error("switchyard: the store adapter threw", &e);
+            self.store_done(batch.id, false);
+        }
+    }
+
+    /// The store finished writing batch `id` (`ok` = committed). Confirms waiting on it are
+    /// sent; the next batch, if any, is written.
+    pub fn store_done(&self, id: u64, ok: bool) {
+        if self.store_in_flight.get() == Some(id) {
+            self.store_in_flight.set(None);
+        }
+        let _ = self.call(|b, _| if ok { b.handle_store_committed(id) } else { b.handle_store_failed(id) });
     }
 
     fn fire(&self) {

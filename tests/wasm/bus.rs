@@ -76,7 +76,7 @@ fn events(sink: &JsValue) -> Array {
 
 fn setup() -> (JsValue, Bus, f64) {
     let sink = make_sink();
-    let bus = Bus::new(sink.clone().unchecked_into(), JsValue::UNDEFINED, 7.0).unwrap();
+    let bus = Bus::new(sink.clone().unchecked_into(), JsValue::UNDEFINED, 7.0, JsValue::UNDEFINED).unwrap();
     let conn = bus.open_connection().unwrap();
     let ch = bus.open_channel(conn).unwrap();
     (sink, bus, ch)

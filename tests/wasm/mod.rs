@@ -7,6 +7,7 @@
 //! (plus IndexedDB and Web Locks in browser contexts).
 
 mod bus;
+mod store;
 
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};

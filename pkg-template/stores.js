@@ -1,0 +1,210 @@
+// Store adapters: where a bus persists its durable exchanges, queues, bindings and persistent
+// messages. An adapter is `{ load(), apply(ops), close() }`:
+//   load()     resolves to the snapshot to restore from: { exchanges, queues, bindings, messages,
+//              delayed } (or null for an empty store);
+//   apply(ops) writes one batch of operations atomically and resolves when it is durable (the
+//              publisher confirms of the batch wait for it); rejecting fails the whole batch;
+//   close()    releases the store.
+// The operations are plain objects; their shapes are documented in src/bindings/records.rs.
+
+const bindingKey = (b) => JSON.stringify([b.source, b.destinationType, b.destination, b.routingKey, b.arguments]);
+const messageKey = (m) => `${m.queue}\u0000${m.id}`;
+const strip = ({ op, ...record }) => record;
+
+function storeError(message, code, cause) {
+  const e = new Error(message, { cause });
+  e.name = "StoreError";
+  e.code = code;
+  return e;
+}
+
+/** A store in `Map`s: for tests, and the reference for what applying a batch means. */
+export function mapStore() {
+  const tables = { exchanges: new Map(), queues: new Map(), bindings: new Map(), messages: new Map(), delayed: new Map() };
+  const apply = (op) => {
+    switch (op.op) {
+      case "putExchange": return tables.exchanges.set(op.name, strip(op));
+      case "deleteExchange": return tables.exchanges.delete(op.name);
+      case "putQueue": return tables.queues.set(op.name, strip(op));
+      case "deleteQueue":
+        tables.queues.delete(op.name);
+        for (const [k, m] of tables.messages) if (m.queue === op.name) tables.messages.delete(k);
+        return;
+      case "putBinding": return tables.bindings.set(bindingKey(op), strip(op));
+      case "deleteBinding": return tables.bindings.delete(bindingKey(op));
+      case "putMessage": return tables.messages.set(messageKey(op), strip(op));
+      case "updateMessage": {
+        const m = tables.messages.get(messageKey(op));
+        if (m) Object.assign(m, { deliveryCount: op.deliveryCount, notBefore: op.notBefore });
+        return;
+      }
+      case "deleteMessage": return tables.messages.delete(messageKey(op));
+      case "putDelayed": return tables.delayed.set(op.id, strip(op));
+      case "deleteDelayed": return tables.delayed.delete(op.id);
+      default: throw storeError(`unknown store operation '${op.op}'`, "SWITCHYARD_STORE_FAILED");
+    }
+  };
+  return {
+    tables,
+    async load() {
+      const all = (t) => [...tables[t].values()].map((r) => structuredClone(r));
+      return { exchanges: all("exchanges"), queues: all("queues"), bindings: all("bindings"), messages: all("messages"), delayed: all("delayed") };
+    },
+    async apply(ops) {
+      // Copy first (as a database would), so a batch is all or nothing.
+      const copies = ops.map((op) => structuredClone(op));
+      copies.forEach(apply);
+    },
+    async close() {},
+  };
+}
+
+const STORES = ["exchanges", "queues", "bindings", "messages", "delayed"];
+
+const request = (r) =>
+  new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+
+/**
+ * A store in IndexedDB (database `switchyard:NAME`). Every batch is one readwrite transaction,
+ * resolved on its `complete` event. `durability`: "strict" (the default: the browser flushes to
+ * disk before `complete`) or "relaxed" (`complete` once the OS has the data: faster, may lose the
+ * last batches on a power cut, not on a tab or browser crash).
+ */
+export function indexedDBStore(name, { durability = "strict" } = {}) {
+  if (durability !== "strict" && durability !== "relaxed") {
+    throw storeError(`indexedDBStore: durability must be "strict" or "relaxed"`, "SWITCHYARD_INVALID_ARGUMENT");
+  }
+  const idb = globalThis.indexedDB;
+  let db;
+  let lock; // releases the Web Lock that makes this context the store's only writer
+
+  async function open() {
+    if (db) return db;
+    if (!idb) {
+      throw storeError(
+        'IndexedDB is not available here (Node, or a private browsing mode that disables it); use { storage: "memory" } or a store adapter',
+        "SWITCHYARD_STORAGE_UNAVAILABLE",
+      );
+    }
+    const req = idb.open(`switchyard:${name}`, 1);
+    req.onupgradeneeded = () => {
+      const d = req.result;
+      d.createObjectStore("exchanges", { keyPath: "name" });
+      d.createObjectStore("queues", { keyPath: "name" });
+      d.createObjectStore("bindings");
+      d.createObjectStore("messages", { keyPath: ["queue", "id"] });
+      d.createObjectStore("delayed", { keyPath: "id" });
+    };
+    db = await request(req);
+    // Another context upgrading or deleting the database: step aside; the next batch reopens.
+    db.onversionchange = () => {
+      db.close();
+      db = undefined;
+    };
+    return db;
+  }
+
+  function write(d, ops) {
+    const tx = d.transaction(STORES, "readwrite", { durability });
+    const s = Object.fromEntries(STORES.map((n) => [n, tx.objectStore(n)]));
+    // An update is a read then a write, and the write is issued when the read returns, after the
+    // requests queued behind it: skip updates of messages that a later operation of the batch
+    // deletes, or the update would bring them back.
+    const doomed = new Set();
+    const doomedQueues = new Set();
+    const skip = new Set();
+    for (let i = ops.length - 1; i >= 0; i--) {
+      const op = ops[i];
+      if (op.op === "deleteMessage") doomed.add(messageKey(op));
+      else if (op.op === "deleteQueue") doomedQueues.add(op.name);
+      else if (op.op === "updateMessage" && (doomed.has(messageKey(op)) || doomedQueues.has(op.queue))) skip.add(i);
+    }
+    for (const [i, op] of ops.entries()) {
+      if (skip.has(i)) continue;
+      switch (op.op) {
+        case "putExchange": s.exchanges.put(strip(op)); break;
+        case "deleteExchange": s.exchanges.delete(op.name); break;
+        case "putQueue": s.queues.put(strip(op)); break;
+        case "deleteQueue":
+          s.queues.delete(op.name);
+          s.messages.delete(IDBKeyRange.bound([op.name, -Infinity], [op.name, Infinity]));
+          break;
+        case "putBinding": s.bindings.put(strip(op), bindingKey(op)); break;
+        case "deleteBinding": s.bindings.delete(bindingKey(op)); break;
+        case "putMessage": s.messages.put(strip(op)); break;
+        case "updateMessage": {
+          const get = s.messages.get([op.queue, op.id]);
+          get.onsuccess = () => {
+            if (get.result) s.messages.put({ ...get.result, deliveryCount: op.deliveryCount, notBefore: op.notBefore });
+          };
+          break;
+        }
+        case "deleteMessage": s.messages.delete([op.queue, op.id]); break;
+        case "putDelayed": s.delayed.put(strip(op)); break;
+        case "deleteDelayed": s.delayed.delete(op.id); break;
+        default: tx.abort(); throw storeError(`unknown store operation '${op.op}'`, "SWITCHYARD_STORE_FAILED");
+      }
+    }
+    return new Promise((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      const fail = () => {
+        const err = tx.error;
+        const quota = err?.name === "QuotaExceededError";
+        reject(
+          storeError(
+            quota ? "IndexedDB is out of quota: the batch was not written" : `IndexedDB could not write the batch: ${err?.message ?? "aborted"}`,
+            quota ? "SWITCHYARD_QUOTA_EXCEEDED" : "SWITCHYARD_STORE_FAILED",
+            err,
+          ),
+        );
+      };
+      tx.onabort = fail;
+    });
+  }
+
+  return {
+    name,
+    durability,
+    async load() {
+      // One writer per database: a second context with the same bus would otherwise redeliver
+      // the same messages. (The origin-wide bus makes the leader that writer.)
+      const locks = globalThis.navigator?.locks;
+      if (locks && !lock) {
+        lock = await new Promise((resolve, reject) => {
+          locks
+            .request(`switchyard:${name}:store`, { ifAvailable: true }, (held) => {
+              if (!held) {
+                resolve(null);
+                return;
+              }
+              return new Promise((release) => resolve(release));
+            })
+            .catch(reject);
+        });
+        if (!lock) {
+          throw storeError(
+            `bus '${name}' is already persisted by another tab or worker of this origin; use { storage: "memory" } here until the origin-wide bus lands`,
+            "SWITCHYARD_STORAGE_LOCKED",
+          );
+        }
+      }
+      const d = await open();
+      const tx = d.transaction(STORES, "readonly");
+      const all = (n) => request(tx.objectStore(n).getAll());
+      const [exchanges, queues, bindings, messages, delayed] = await Promise.all(STORES.map(all));
+      return { exchanges, queues, bindings, messages, delayed };
+    },
+    async apply(ops) {
+      return write(await open(), ops);
+    },
+    async close() {
+      db?.close();
+      db = undefined;
+      lock?.();
+      lock = undefined;
+    },
+  };
+}
