@@ -5,6 +5,7 @@
 
 import { Bus, version } from "./switchyard.js";
 import { indexedDBStore, mapStore } from "./stores.js";
+import { decodeOps, encodeSnapshot } from "./records.js";
 
 export { version, indexedDBStore, mapStore };
 
@@ -167,15 +168,15 @@ class BusState {
     this.channels = new Map();
     this.connections = new Map();
     const salt = Math.floor(Math.random() * 2 ** 52);
-    this.bus = new Bus(this, options, salt, adapter ? snapshot ?? null : undefined);
+    this.bus = new Bus(this, options, salt, adapter ? encodeSnapshot(snapshot) : undefined);
   }
 
   // One batch of durable changes: written by the adapter, then reported back so that the
   // confirms waiting on it are sent (acks) or nacked.
-  persist(batch, ops) {
+  persist(batch, tape) {
     let written;
     try {
-      written = Promise.resolve(this.adapter.apply(ops));
+      written = Promise.resolve(this.adapter.apply(decodeOps(tape)));
     } catch (err) {
       written = Promise.reject(err);
     }

@@ -64,8 +64,8 @@ if [ "$profile" = release ]; then
   # so its size is reported minified, as a browser receives it).
   node_modules/.bin/esbuild "$out/switchyard.js" --minify --format=esm --log-level=warning \
     --log-override:empty-import-meta=silent --outfile="$out/switchyard.js" --allow-overwrite
-  node_modules/.bin/esbuild "$out/facade.js" --minify --format=esm --log-level=warning \
-    --outfile=build/facade.min.js
+  node_modules/.bin/esbuild "$out/facade.js" --bundle --minify --format=esm --log-level=warning \
+    --external:./switchyard.js --outfile=build/facade.min.js
   node scripts/sizes.mjs "$out/switchyard_bg.wasm" "$out/switchyard.js" build/facade.min.js
 else
   ls -lh "$out/switchyard_bg.wasm" "$out/switchyard.js" # compressing a debug build takes long

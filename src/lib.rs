@@ -7,6 +7,11 @@
 //! - `driver` and `bindings` (wasm32 only): timers, the JavaScript boundary.
 #![deny(missing_docs)]
 
+/// Talc replaces the default wasm allocator (dlmalloc): smaller and faster in the browser.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 pub mod core;
 pub mod store;
 

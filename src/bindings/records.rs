@@ -1,304 +1,285 @@
-//! Store records as plain JavaScript objects, the shape store adapters read and write.
+//! Store records across the JavaScript boundary as a *tape*: a flat array of values, one
+//! operation after another, each a numeric tag followed by its fields in a fixed order. The
+//! package facade (`pkg-template/records.js`) turns tapes into the plain objects store adapters
+//! see, and snapshots back into tapes; keeping the object shapes on the JavaScript side keeps
+//! them out of the wasm.
 //!
-//! A batch is an array of operations, each `{ op, … }`:
-//! `putExchange {name, type, durable, autoDelete, internal, arguments}`, `deleteExchange {name}`,
-//! `putQueue {name, durable, exclusive, autoDelete, arguments}`, `deleteQueue {name}` (its
-//! messages go with it), `putBinding` / `deleteBinding {source, destination, destinationType,
-//! routingKey, arguments}`, `putMessage {queue, id, exchange, routingKey, properties, body,
-//! enqueuedAt, expiresAt, deliveryCount, notBefore, bcc}`, `updateMessage {queue, id,
-//! deliveryCount, notBefore}`, `deleteMessage {queue, id}`, `putDelayed {id, due, mandatory,
-//! exchange, routingKey, properties, body, bcc}`, `deleteDelayed {id}`. A snapshot for `load()`
-//! is `{exchanges, queues, bindings, messages, delayed}` of the same shapes (without `op`).
-//! `null` stands for an absent time.
+//! | tag | operation | fields |
+//! |---|---|---|
+//! | 0 | putExchange | name, type, durable, autoDelete, internal, arguments |
+//! | 1 | deleteExchange | name |
+//! | 2 | putQueue | name, durable, exclusive, autoDelete, arguments |
+//! | 3 | deleteQueue | name |
+//! | 4 / 5 | putBinding / deleteBinding | source, destination, destinationType, routingKey, arguments |
+//! | 6 | putMessage | queue, id, exchange, routingKey, properties, body, bcc, enqueuedAt, expiresAt, deliveryCount, notBefore |
+//! | 7 | updateMessage | queue, id, deliveryCount, notBefore |
+//! | 8 | deleteMessage | queue, id |
+//! | 9 | putDelayed | id, due, mandatory, exchange, routingKey, properties, body, bcc |
+//! | 10 | deleteDelayed | id |
+//!
+//! `properties` is `undefined` for default properties; absent times are `null`. A snapshot is a
+//! tape of put operations (tags 0, 2, 4, 6, 9).
 
-use super::convert::{properties_to_js, table_from_js, table_to_js, JsResult};
+use super::convert::{table_from_js, table_to_js, JsResult};
 use super::errors::{type_error, INVALID_ARGUMENT};
 use crate::core::{
-    Binding, DelayedRecord, Destination, ExchangeKind, ExchangeOptions, ExchangeRecord, FieldTable,
-    Message, MessageRecord, Properties, QueueOptions, QueueRecord, Snapshot, StoreOp,
+    Binding, DelayedRecord, Destination, ExchangeKind, ExchangeOptions, ExchangeRecord, FieldTable, Message,
+    MessageRecord, Properties, QueueOptions, QueueRecord, Snapshot, StoreOp,
 };
 use crate::driver::JsBody;
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-fn set(o: &Object, k: &str, v: JsValue) {
-    let _ = Reflect::set(o, &JsValue::from_str(k), &v);
+struct Tape(Array);
+
+impl Tape {
+    fn s(&self, v: &str) {
+        self.0.push(&JsValue::from_str(v));
+    }
+    fn n(&self, v: u64) {
+        self.0.push(&JsValue::from_f64(v as f64));
+    }
+    fn opt(&self, v: Option<u64>) {
+        self.0.push(&v.map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)));
+    }
+    fn b(&self, v: bool) {
+        self.0.push(&JsValue::from_bool(v));
+    }
+    fn v(&self, v: &JsValue) {
+        self.0.push(v);
+    }
+    fn message(&self, m: &Message<JsBody>) {
+        let (exchange, key, properties) = JsBody::render(m);
+        self.v(exchange);
+        self.v(key);
+        self.v(properties);
+        self.v(&m.body.value);
+        self.v(&m.bcc.iter().map(|k| JsValue::from_str(k)).collect::<Array>());
+    }
+    fn binding(&self, b: &Binding) {
+        self.s(&b.source);
+        self.s(b.destination.name());
+        self.s(if matches!(b.destination, Destination::Queue(_)) { "queue" } else { "exchange" });
+        self.s(&b.key);
+        self.v(&table_to_js(&b.arguments));
+    }
+}
+
+/// A batch as a tape.
+pub fn ops_to_js(ops: &[StoreOp<JsBody>]) -> Array {
+    let t = Tape(Array::new());
+    for op in ops {
+        match op {
+            StoreOp::PutExchange(x) => {
+                t.n(0);
+                t.s(&x.name);
+                t.s(x.kind.as_str());
+                t.b(x.options.durable);
+                t.b(x.options.auto_delete);
+                t.b(x.options.internal);
+                t.v(&table_to_js(&x.options.arguments));
+            }
+            StoreOp::DeleteExchange(name) => {
+                t.n(1);
+                t.s(name);
+            }
+            StoreOp::PutQueue(q) => {
+                t.n(2);
+                t.s(&q.name);
+                t.b(q.options.durable);
+                t.b(q.options.exclusive);
+                t.b(q.options.auto_delete);
+                t.v(&table_to_js(&q.options.arguments));
+            }
+            StoreOp::DeleteQueue(name) => {
+                t.n(3);
+                t.s(name);
+            }
+            StoreOp::PutBinding(b) => {
+                t.n(4);
+                t.binding(b);
+            }
+            StoreOp::DeleteBinding(b) => {
+                t.n(5);
+                t.binding(b);
+            }
+            StoreOp::PutMessage(m) => {
+                t.n(6);
+                t.s(&m.queue);
+                t.n(m.id);
+                t.message(&m.message);
+                t.n(m.enqueued_at);
+                t.opt(m.expires_at);
+                t.n(m.delivery_count as u64);
+                t.opt(m.not_before);
+            }
+            StoreOp::UpdateMessage { queue, id, delivery_count, not_before } => {
+                t.n(7);
+                t.s(queue);
+                t.n(*id);
+                t.n(*delivery_count as u64);
+                t.opt(*not_before);
+            }
+            StoreOp::DeleteMessage { queue, id } => {
+                t.n(8);
+                t.s(queue);
+                t.n(*id);
+            }
+            StoreOp::PutDelayed(d) => {
+                t.n(9);
+                t.n(d.id);
+                t.n(d.due);
+                t.b(d.mandatory);
+                t.message(&d.message);
+            }
+            StoreOp::DeleteDelayed(id) => {
+                t.n(10);
+                t.n(*id);
+            }
+        }
+    }
+    t.0
+}
+
+// ----- reading a snapshot tape -------------------------------------------------------------
+
+struct Reader {
+    tape: Array,
+    at: u32,
+}
+
+fn bad(what: &str) -> JsValue {
+    type_error(INVALID_ARGUMENT, &format!("store snapshot: {what}"))
+}
+
+impl Reader {
+    fn v(&mut self) -> JsValue {
+        self.at += 1;
+        self.tape.get(self.at - 1)
+    }
+    fn s(&mut self) -> JsResult<String> {
+        self.v().as_string().ok_or_else(|| bad("expected a string"))
+    }
+    fn b(&mut self) -> bool {
+        self.v().is_truthy()
+    }
+    fn opt(&mut self) -> JsResult<Option<u64>> {
+        let v = self.v();
+        if v.is_null() || v.is_undefined() {
+            return Ok(None);
+        }
+        match v.as_f64() {
+            Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n as u64)),
+            _ => Err(bad("expected a non-negative number")),
+        }
+    }
+    fn n(&mut self) -> JsResult<u64> {
+        self.opt()?.ok_or_else(|| bad("expected a number"))
+    }
+    fn table(&mut self) -> JsResult<FieldTable> {
+        let v = self.v();
+        if v.is_null() || v.is_undefined() {
+            return Ok(FieldTable::new());
+        }
+        table_from_js(&v, "store snapshot", "arguments")
+    }
+    fn message(&mut self) -> JsResult<Message<JsBody>> {
+        let exchange = self.s()?;
+        let routing_key = self.s()?;
+        let properties = properties_from_js(&self.v())?;
+        let value = self.v();
+        let bcc = match self.v().dyn_into::<Array>() {
+            Ok(a) => a.iter().filter_map(|k| k.as_string()).collect(),
+            Err(_) => Vec::new(),
+        };
+        let len = super::bus::body_len(&value);
+        let body = JsBody::new(value, len, JsValue::UNDEFINED, JsValue::from_str(&routing_key));
+        Ok(Message { exchange, routing_key, properties, body, bcc })
+    }
 }
 
 fn get(o: &JsValue, k: &str) -> JsValue {
     Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn num(v: Option<u64>) -> JsValue {
-    v.map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64))
-}
-
-fn op(name: &str) -> Object {
-    let o = Object::new();
-    set(&o, "op", JsValue::from_str(name));
-    o
-}
-
-fn strings(v: &[String]) -> JsValue {
-    v.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into()
-}
-
-fn exchange_js(o: &Object, x: &ExchangeRecord) {
-    set(o, "name", JsValue::from_str(&x.name));
-    set(o, "type", JsValue::from_str(x.kind.as_str()));
-    set(o, "durable", JsValue::from_bool(x.options.durable));
-    set(o, "autoDelete", JsValue::from_bool(x.options.auto_delete));
-    set(o, "internal", JsValue::from_bool(x.options.internal));
-    set(o, "arguments", table_to_js(&x.options.arguments));
-}
-
-fn queue_js(o: &Object, q: &QueueRecord) {
-    set(o, "name", JsValue::from_str(&q.name));
-    set(o, "durable", JsValue::from_bool(q.options.durable));
-    set(o, "exclusive", JsValue::from_bool(q.options.exclusive));
-    set(o, "autoDelete", JsValue::from_bool(q.options.auto_delete));
-    set(o, "arguments", table_to_js(&q.options.arguments));
-}
-
-fn binding_js(o: &Object, b: &Binding) {
-    set(o, "source", JsValue::from_str(&b.source));
-    set(o, "destination", JsValue::from_str(b.destination.name()));
-    let kind = if matches!(b.destination, Destination::Queue(_)) { "queue" } else { "exchange" };
-    set(o, "destinationType", JsValue::from_str(kind));
-    set(o, "routingKey", JsValue::from_str(&b.key));
-    set(o, "arguments", table_to_js(&b.arguments));
-}
-
-fn message_js(o: &Object, m: &Message<JsBody>) {
-    set(o, "exchange", JsValue::from_str(&m.exchange));
-    set(o, "routingKey", JsValue::from_str(&m.routing_key));
-    set(o, "properties", properties_to_js(&m.properties));
-    set(o, "body", m.body.value.clone());
-    set(o, "bcc", strings(&m.bcc));
-}
-
-/// One store operation as a JavaScript object.
-pub fn op_to_js(op_: &StoreOp<JsBody>) -> JsValue {
-    let o = match op_ {
-        StoreOp::PutExchange(x) => {
-            let o = op("putExchange");
-            exchange_js(&o, x);
-            o
-        }
-        StoreOp::DeleteExchange(name) => {
-            let o = op("deleteExchange");
-            set(&o, "name", JsValue::from_str(name));
-            o
-        }
-        StoreOp::PutQueue(q) => {
-            let o = op("putQueue");
-            queue_js(&o, q);
-            o
-        }
-        StoreOp::DeleteQueue(name) => {
-            let o = op("deleteQueue");
-            set(&o, "name", JsValue::from_str(name));
-            o
-        }
-        StoreOp::PutBinding(b) | StoreOp::DeleteBinding(b) => {
-            let o = op(if matches!(op_, StoreOp::PutBinding(_)) { "putBinding" } else { "deleteBinding" });
-            binding_js(&o, b);
-            o
-        }
-        StoreOp::PutMessage(m) => {
-            let o = op("putMessage");
-            set(&o, "queue", JsValue::from_str(&m.queue));
-            set(&o, "id", JsValue::from_f64(m.id as f64));
-            message_js(&o, &m.message);
-            set(&o, "enqueuedAt", JsValue::from_f64(m.enqueued_at as f64));
-            set(&o, "expiresAt", num(m.expires_at));
-            set(&o, "deliveryCount", JsValue::from(m.delivery_count));
-            set(&o, "notBefore", num(m.not_before));
-            o
-        }
-        StoreOp::UpdateMessage { queue, id, delivery_count, not_before } => {
-            let o = op("updateMessage");
-            set(&o, "queue", JsValue::from_str(queue));
-            set(&o, "id", JsValue::from_f64(*id as f64));
-            set(&o, "deliveryCount", JsValue::from(*delivery_count));
-            set(&o, "notBefore", num(*not_before));
-            o
-        }
-        StoreOp::DeleteMessage { queue, id } => {
-            let o = op("deleteMessage");
-            set(&o, "queue", JsValue::from_str(queue));
-            set(&o, "id", JsValue::from_f64(*id as f64));
-            o
-        }
-        StoreOp::PutDelayed(d) => {
-            let o = op("putDelayed");
-            set(&o, "id", JsValue::from_f64(d.id as f64));
-            set(&o, "due", JsValue::from_f64(d.due as f64));
-            set(&o, "mandatory", JsValue::from_bool(d.mandatory));
-            message_js(&o, &d.message);
-            o
-        }
-        StoreOp::DeleteDelayed(id) => {
-            let o = op("deleteDelayed");
-            set(&o, "id", JsValue::from_f64(*id as f64));
-            o
-        }
-    };
-    o.into()
-}
-
-/// A batch as an array of operation objects.
-pub fn ops_to_js(ops: &[StoreOp<JsBody>]) -> Array {
-    ops.iter().map(op_to_js).collect()
-}
-
-// ----- reading a snapshot back ------------------------------------------------------------
-
-fn bad(what: &str) -> JsValue {
-    type_error(INVALID_ARGUMENT, &format!("store snapshot: {what}"))
-}
-
-fn string(o: &JsValue, k: &str) -> JsResult<String> {
-    get(o, k).as_string().ok_or_else(|| bad(&format!("'{k}' must be a string")))
-}
-
-fn boolean(o: &JsValue, k: &str) -> bool {
-    get(o, k).as_bool().unwrap_or(false)
-}
-
-fn uint(o: &JsValue, k: &str) -> JsResult<u64> {
-    opt_uint(o, k)?.ok_or_else(|| bad(&format!("'{k}' must be a number")))
-}
-
-fn opt_uint(o: &JsValue, k: &str) -> JsResult<Option<u64>> {
-    let v = get(o, k);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    match v.as_f64() {
-        Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n as u64)),
-        _ => Err(bad(&format!("'{k}' must be a non-negative number"))),
-    }
-}
-
-fn table(o: &JsValue, k: &str) -> JsResult<FieldTable> {
-    let v = get(o, k);
-    if v.is_undefined() || v.is_null() {
-        return Ok(FieldTable::new());
-    }
-    table_from_js(&v, "store snapshot", k)
-}
-
-fn opt_str(o: &JsValue, k: &str) -> Option<String> {
-    get(o, k).as_string()
-}
-
-/// Properties as `properties_to_js` wrote them.
+/// Properties as the delivery rendering wrote them (`undefined` = defaults).
 fn properties_from_js(p: &JsValue) -> JsResult<Properties> {
     if !p.is_object() {
         return Ok(Properties::default());
     }
-    let headers = table(p, "headers")?;
+    let s = |k: &str| get(p, k).as_string();
+    let n = |k: &str| get(p, k).as_f64().filter(|n| n.is_finite() && *n >= 0.0).map(|n| n as u64);
+    let headers = get(p, "headers");
+    let headers = if headers.is_object() { table_from_js(&headers, "store snapshot", "headers")? } else { FieldTable::new() };
     Ok(Properties {
-        content_type: opt_str(p, "contentType"),
-        content_encoding: opt_str(p, "contentEncoding"),
+        content_type: s("contentType"),
+        content_encoding: s("contentEncoding"),
         headers: (!headers.is_empty()).then_some(headers),
-        delivery_mode: opt_uint(p, "deliveryMode")?.map(|n| n as u8),
-        priority: opt_uint(p, "priority")?.map(|n| n.min(255) as u8),
-        correlation_id: opt_str(p, "correlationId"),
-        reply_to: opt_str(p, "replyTo"),
-        expiration: opt_str(p, "expiration"),
-        message_id: opt_str(p, "messageId"),
-        timestamp: opt_uint(p, "timestamp")?,
-        kind: opt_str(p, "type"),
-        user_id: opt_str(p, "userId"),
-        app_id: opt_str(p, "appId"),
-        cluster_id: opt_str(p, "clusterId"),
+        delivery_mode: n("deliveryMode").map(|d| d.min(2) as u8),
+        priority: n("priority").map(|d| d.min(255) as u8),
+        correlation_id: s("correlationId"),
+        reply_to: s("replyTo"),
+        expiration: s("expiration"),
+        message_id: s("messageId"),
+        timestamp: n("timestamp"),
+        kind: s("type"),
+        user_id: s("userId"),
+        app_id: s("appId"),
+        cluster_id: s("clusterId"),
     })
 }
 
-fn message_from_js(o: &JsValue) -> JsResult<Message<JsBody>> {
-    let exchange = string(o, "exchange")?;
-    let routing_key = string(o, "routingKey")?;
-    let value = get(o, "body");
-    let len = super::bus::body_len(&value);
-    let bcc = match get(o, "bcc").dyn_into::<Array>() {
-        Ok(a) => a.iter().filter_map(|k| k.as_string()).collect(),
-        Err(_) => Vec::new(),
-    };
-    Ok(Message {
-        properties: properties_from_js(&get(o, "properties"))?,
-        body: JsBody::new(value, len, JsValue::UNDEFINED, JsValue::from_str(&routing_key)),
-        exchange,
-        routing_key,
-        bcc,
-    })
-}
-
-fn list(snapshot: &JsValue, k: &str) -> Array {
-    get(snapshot, k).dyn_into::<Array>().unwrap_or_default()
-}
-
-/// A snapshot from `load()`. `undefined`/`null` is an empty store.
-pub fn snapshot_from_js(snapshot: &JsValue) -> JsResult<Snapshot<JsBody>> {
+/// A snapshot from a tape of put operations; `undefined`/`null` is an empty store.
+pub fn snapshot_from_js(tape: &JsValue) -> JsResult<Snapshot<JsBody>> {
     let mut s = Snapshot::default();
-    if snapshot.is_undefined() || snapshot.is_null() {
+    if tape.is_undefined() || tape.is_null() {
         return Ok(s);
     }
-    if !snapshot.is_object() {
-        return Err(bad("load() must resolve to an object"));
-    }
-    for x in list(snapshot, "exchanges").iter() {
-        let kind = ExchangeKind::parse(&string(&x, "type")?).ok_or_else(|| bad("unknown exchange type"))?;
-        let options = ExchangeOptions {
-            durable: boolean(&x, "durable"),
-            auto_delete: boolean(&x, "autoDelete"),
-            internal: boolean(&x, "internal"),
-            arguments: table(&x, "arguments")?,
-        };
-        s.exchanges.push(ExchangeRecord { name: string(&x, "name")?, kind, options });
-    }
-    for q in list(snapshot, "queues").iter() {
-        let options = QueueOptions {
-            durable: boolean(&q, "durable"),
-            exclusive: boolean(&q, "exclusive"),
-            auto_delete: boolean(&q, "autoDelete"),
-            arguments: table(&q, "arguments")?,
-        };
-        s.queues.push(QueueRecord { name: string(&q, "name")?, options });
-    }
-    for b in list(snapshot, "bindings").iter() {
-        let dest = string(&b, "destination")?;
-        let destination = match get(&b, "destinationType").as_string().as_deref() {
-            Some("exchange") => Destination::Exchange(dest.as_str().into()),
-            _ => Destination::Queue(dest.as_str().into()),
-        };
-        s.bindings.push(Binding {
-            source: string(&b, "source")?,
-            destination,
-            key: string(&b, "routingKey")?,
-            arguments: table(&b, "arguments")?,
-        });
-    }
-    for m in list(snapshot, "messages").iter() {
-        s.messages.push(MessageRecord {
-            queue: string(&m, "queue")?,
-            id: uint(&m, "id")?,
-            message: message_from_js(&m)?,
-            enqueued_at: uint(&m, "enqueuedAt")?,
-            expires_at: opt_uint(&m, "expiresAt")?,
-            delivery_count: opt_uint(&m, "deliveryCount")?.unwrap_or(0) as u32,
-            not_before: opt_uint(&m, "notBefore")?,
-        });
-    }
-    for d in list(snapshot, "delayed").iter() {
-        s.delayed.push(DelayedRecord {
-            id: uint(&d, "id")?,
-            due: uint(&d, "due")?,
-            mandatory: boolean(&d, "mandatory"),
-            message: message_from_js(&d)?,
-        });
+    let tape: Array = tape.clone().dyn_into().map_err(|_| bad("expected a tape (an array)"))?;
+    let len = tape.length();
+    let mut r = Reader { tape, at: 0 };
+    while r.at < len {
+        match r.n()? {
+            0 => {
+                let name = r.s()?;
+                let kind = ExchangeKind::parse(&r.s()?).ok_or_else(|| bad("unknown exchange type"))?;
+                let options = ExchangeOptions { durable: r.b(), auto_delete: r.b(), internal: r.b(), arguments: r.table()? };
+                s.exchanges.push(ExchangeRecord { name, kind, options });
+            }
+            2 => {
+                let name = r.s()?;
+                let options = QueueOptions { durable: r.b(), exclusive: r.b(), auto_delete: r.b(), arguments: r.table()? };
+                s.queues.push(QueueRecord { name, options });
+            }
+            4 => {
+                let source = r.s()?;
+                let dest = r.s()?;
+                let destination = match r.s()?.as_str() {
+                    "exchange" => Destination::Exchange(dest.as_str().into()),
+                    _ => Destination::Queue(dest.as_str().into()),
+                };
+                s.bindings.push(Binding { source, destination, key: r.s()?, arguments: r.table()? });
+            }
+            6 => {
+                let queue = r.s()?;
+                let id = r.n()?;
+                let message = r.message()?;
+                s.messages.push(MessageRecord {
+                    queue,
+                    id,
+                    message,
+                    enqueued_at: r.n()?,
+                    expires_at: r.opt()?,
+                    delivery_count: r.n()? as u32,
+                    not_before: r.opt()?,
+                });
+            }
+            9 => {
+                let (id, due, mandatory) = (r.n()?, r.n()?, r.b());
+                s.delayed.push(DelayedRecord { id, due, mandatory, message: r.message()? });
+            }
+            other => return Err(bad(&format!("unexpected record tag {other}"))),
+        }
     }
     Ok(s)
 }
-
