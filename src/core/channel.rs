@@ -24,6 +24,8 @@ pub struct ConsumeOptions {
 /// A consumer on a channel.
 #[derive(Debug, Clone)]
 pub struct Consumer {
+    /// A broker-unique id of this consumer (a tag can be reused after a cancel).
+    pub id: u64,
     /// The queue consumed from.
     pub queue: Rc<str>,
     /// Whether deliveries need no acknowledgement.
@@ -86,8 +88,8 @@ pub struct Unacked<B> {
     pub queue_uid: u64,
     /// The message.
     pub entry: Entry<B>,
-    /// The consumer it went to (`None` for `basic.get`).
-    pub consumer: Option<Rc<str>>,
+    /// The consumer it went to (`None` for `basic.get`): its tag and id.
+    pub consumer: Option<(Rc<str>, u64)>,
 }
 
 /// A channel.

@@ -71,7 +71,8 @@ impl<B: Body> Broker<B> {
                 return Err(AmqpError::precondition("reply consumer already set"));
             }
             self.reply_consumers.insert(ch, rc_tag.clone());
-            let consumer = Consumer { queue: REPLY_TO.into(), no_ack: true, prefetch: 0, unacked: 0 };
+            let id = self.next_id();
+            let consumer = Consumer { id, queue: REPLY_TO.into(), no_ack: true, prefetch: 0, unacked: 0 };
             self.channel_mut(ch)?.consumers.insert(rc_tag, consumer);
             return Ok(tag);
         }
@@ -81,8 +82,9 @@ impl<B: Body> Broker<B> {
         }
         let priority = options.priority.or_else(|| options.arguments.get("x-priority").and_then(FieldValue::as_int));
         let qname = q.name.clone();
+        let id = self.next_id();
         let c = self.channel_mut(ch)?;
-        let consumer = Consumer { queue: qname.clone(), no_ack: options.no_ack, prefetch: c.prefetch_per_consumer, unacked: 0 };
+        let consumer = Consumer { id, queue: qname.clone(), no_ack: options.no_ack, prefetch: c.prefetch_per_consumer, unacked: 0 };
         c.consumers.insert(rc_tag.clone(), consumer);
         let q = self.queues.get_mut(&qname).expect("checked");
         q.consumers.push((ch, rc_tag, priority.unwrap_or(0)));
@@ -197,10 +199,12 @@ impl<B: Body> Broker<B> {
             })
         };
         if !no_ack {
-            if let Some(c) = tag.as_ref().and_then(|t| channel.consumers.get_mut(t)) {
+            let consumer = tag.as_ref().and_then(|t| channel.consumers.get_mut(t)).map(|c| {
                 c.unacked += 1;
-            }
-            channel.unacked.push(delivery_tag, Unacked { queue: qname.clone(), queue_uid: uid, entry, consumer: tag });
+                c.id
+            });
+            let consumer = tag.zip(consumer);
+            channel.unacked.push(delivery_tag, Unacked { queue: qname.clone(), queue_uid: uid, entry, consumer });
         }
         if let Some(op) = op {
             self.emit_store(op);
@@ -273,7 +277,9 @@ impl<B: Body> Broker<B> {
             c.unacked.remove(tag).into_iter().collect()
         };
         for u in &taken {
-            if let Some(consumer) = u.consumer.as_ref().and_then(|t| c.consumers.get_mut(t)) {
+            let Some((tag, id)) = &u.consumer else { continue };
+            // Only the consumer the message went to: the tag may belong to a newer one by now.
+            if let Some(consumer) = c.consumers.get_mut(tag).filter(|c| c.id == *id) {
                 consumer.unacked = consumer.unacked.saturating_sub(1);
             }
         }

@@ -349,8 +349,10 @@ impl<B: Body> Broker<B> {
         let q = self.queues.get_mut(qname)?;
         let size = msg.body_len();
         if q.args.overflow != Overflow::DropHead && q.would_overflow(size) {
-            q.stats.dropped += 1;
-            if q.args.overflow == Overflow::RejectPublishDlx {
+            if q.args.overflow == Overflow::RejectPublish {
+                q.stats.dropped += 1;
+            } else {
+                // Counted by dead_letter: dead-lettered, or dropped when there is no DLX.
                 let entry = Entry {
                     id,
                     msg,

@@ -27,13 +27,18 @@ impl<B: Body> Broker<B> {
             let queue = self.timers.peek().map(|Reverse((t, _))| *t).filter(|t| *t <= now);
             match (delayed, queue) {
                 (None, None) => break,
-                (Some(d), q) if q.is_none_or(|q| d < q) => self.release_delayed(d),
+                (Some(d), q) if q.is_none_or(|q| d < q) => {
+                    self.release_delayed(d);
+                    self.run_pending(d);
+                }
                 _ => {
-                    let Reverse((_, qname)) = self.timers.pop().expect("peeked");
-                    self.queue_due(&qname, now);
+                    // Handled as of its deadline, so that what fell due later (a delayed message,
+                    // another expiry) sees the queue as it was then.
+                    let Reverse((due, qname)) = self.timers.pop().expect("peeked");
+                    self.queue_due(&qname, due);
+                    self.run_pending(due);
                 }
             }
-            self.run_pending(now);
         }
         self.run_pending(now);
     }
