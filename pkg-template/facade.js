@@ -332,6 +332,25 @@ export class Connection extends Emitter {
     return this.#state.name;
   }
 
+  /**
+   * The bus's exchanges, queues and bindings, for live views (a switchyard addition):
+   * `{ version, exchanges: [{name, type, durable, autoDelete, internal, arguments}], queues:
+   * [{name, durable, exclusive, autoDelete, arguments}], bindings: [{source, destination,
+   * destinationType, key, arguments}] }`. `version` changes whenever any of them (or the set of
+   * consumers) changes.
+   */
+  topology() {
+    if (this.#closed) throw connectionClosedError();
+    const bus = this.#state.bus;
+    return { version: bus.topologyVersion(), ...bus.topology() };
+  }
+
+  /** Counters of every queue (a switchyard addition; see Channel#stats). */
+  stats() {
+    if (this.#closed) throw connectionClosedError();
+    return this.#state.bus.allStats();
+  }
+
   async createChannel() {
     return this.#open(Channel);
   }

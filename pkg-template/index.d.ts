@@ -418,6 +418,10 @@ export declare class Connection {
   protected constructor();
   /** The name of the bus this connection belongs to ("default" for amqp:// URLs). */
   readonly bus: string;
+  /** The bus's exchanges, queues and bindings now (switchyard). */
+  topology(): Topology;
+  /** Counters of every queue now (switchyard). */
+  stats(): QueueStats[];
   createChannel(): Promise<Channel>;
   createConfirmChannel(): Promise<ConfirmChannel>;
   /** Closes its channels and deletes its exclusive queues. */
@@ -425,6 +429,14 @@ export declare class Connection {
 }
 
 export interface Connection extends Emitter<ConnectionEvents> {}
+
+/** What Connection#topology() returns. */
+export interface Topology {
+  version: number;
+  exchanges: { name: string; type: ExchangeType; durable: boolean; autoDelete: boolean; internal: boolean; arguments: Record<string, unknown> }[];
+  queues: { name: string; durable: boolean; exclusive: boolean; autoDelete: boolean; arguments: Record<string, unknown> }[];
+  bindings: { source: string; destination: string; destinationType: "queue" | "exchange"; key: string; arguments: Record<string, unknown> }[];
+}
 
 /** amqplib's name for what `connect()` resolves to. */
 export type ChannelModel = Connection;

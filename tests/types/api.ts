@@ -33,6 +33,9 @@ await connect("switchyard://orders", { storage: "memory", scope: "local", maxMes
 await amqp.connect("switchyard://orders");
 await connect({ protocol: "amqp", hostname: "localhost", port: 5672, username: "guest", password: "guest", vhost: "/" });
 const busName: string = conn.bus;
+const topo = conn.topology();
+const firstQueue: string | undefined = topo.queues[0]?.name;
+const totalDepth: number = conn.stats().reduce((n, s) => n + s.messages, 0);
 const v: string = amqp.version() + version();
 // amqplib's URL object defaults its protocol to amqp.
 await connect({ hostname: "localhost" });
