@@ -88,7 +88,7 @@ demo: pack
 
 bench: setup
 	$(call header,bench)
-	@if [ -f examples/bench_routing.rs ]; then cargo run --release --example bench_routing; \
+	@if [ -f examples/bench_routing.rs ]; then cargo run --profile bench-native --example bench_routing; \
 	else echo "skipped: examples/bench_routing.rs does not exist yet"; fi
 
 clean:

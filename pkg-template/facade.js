@@ -9,6 +9,18 @@ import { decodeOps, encodeSnapshot } from "./records.js";
 
 export { version, indexedDBStore, mapStore };
 
+// The entries that load the wasm asynchronously (browsers, workers, Deno) do it without a
+// top-level await — a service worker whose module awaits at the top never starts, and a worker
+// would miss messages posted while it waited — and hand the promise here; connect() waits for it.
+let wasmReady = Promise.resolve();
+/** Resolves once the wasm is initialised (connect() waits for it by itself). */
+export const ready = () => wasmReady;
+/** Used by the package entries: the promise of the wasm's initialisation. */
+export function initialising(promise) {
+  wasmReady = promise;
+  promise.catch(() => {});
+}
+
 // ----- errors ----------------------------------------------------------------------------
 
 function codedError(Ctor, name, message, code) {
@@ -165,6 +177,7 @@ class BusState {
     this.storage = storage;
     this.adapter = adapter;
     this.storeError = null;
+    this.commitWaiters = [];
     this.channels = new Map();
     this.connections = new Map();
     const salt = Math.floor(Math.random() * 2 ** 52);
@@ -184,13 +197,29 @@ class BusState {
       () => {
         this.storeError = null;
         this.bus.storeDone(batch, true);
+        this.wakeCommitWaiters();
       },
       (err) => {
         this.storeError = err;
         this.bus.storeDone(batch, false);
+        this.wakeCommitWaiters();
         for (const conn of this.connections.values()) conn.emit("storeError", err);
       },
     );
+  }
+
+  // Resolves once the store has written everything emitted so far (what `get` hands out of a
+  // durable queue must be recorded as delivered before the caller sees it).
+  storeCaughtUp() {
+    if (!this.adapter) return undefined;
+    const need = this.bus.storeEmitted();
+    if (this.bus.storeCommitted() >= need) return undefined;
+    return new Promise((resolve) => this.commitWaiters.push({ need, resolve }));
+  }
+
+  wakeCommitWaiters() {
+    const committed = this.bus.storeCommitted();
+    this.commitWaiters = this.commitWaiters.filter((w) => (w.need <= committed ? (w.resolve(), false) : true));
   }
 
   deliver(channel, consumerTag, deliveryTag, redelivered, exchange, routingKey, content, properties) {
@@ -246,6 +275,7 @@ function busName(url) {
  * the default bus). Every connection to the same name in this JavaScript realm shares one broker.
  */
 export async function connect(url, options) {
+  await wasmReady;
   const name = busName(url);
   if (options !== undefined && options !== null) {
     if (typeof options !== "object") throw invalid("connect: options must be an object");
@@ -604,13 +634,12 @@ export class Channel extends Emitter {
     });
   }
 
-  get(queue, options) {
-    return this._rpc((bus, id) => {
-      const r = bus.get(id, queue, options);
-      if (r === false) return false;
-      const [content, deliveryTag, redelivered, exchange, routingKey, messageCount, properties] = r;
-      return { content: delivered(content), fields: { deliveryTag, redelivered, exchange, routingKey, messageCount }, properties: props(properties) };
-    });
+  async get(queue, options) {
+    const r = await this._rpc((bus, id) => bus.get(id, queue, options));
+    if (r === false) return false;
+    await this._state.storeCaughtUp();
+    const [content, deliveryTag, redelivered, exchange, routingKey, messageCount, properties] = r;
+    return { content: delivered(content), fields: { deliveryTag, redelivered, exchange, routingKey, messageCount }, properties: props(properties) };
   }
 
   /**
@@ -830,6 +859,7 @@ export class ConfirmChannel extends Channel {
 
 export default {
   connect,
+  ready,
   version,
   credentials,
   IllegalOperationError,

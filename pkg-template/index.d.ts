@@ -531,8 +531,12 @@ export interface ConnectUrlObject {
   vhost?: string;
 }
 
-/** The package version (also what the wasm reports). */
+/** The package version (also what the wasm reports). In browsers, workers and Deno the wasm
+ * loads asynchronously: call it after `await ready()` (or after any `connect()`). */
 export function version(): string;
+
+/** Resolves once the wasm is initialised; `connect()` waits for it by itself. */
+export function ready(): Promise<void>;
 
 /** amqplib's `credentials`, accepted and ignored (a bus has no login). */
 export const credentials: {
@@ -543,6 +547,7 @@ export const credentials: {
 
 declare const switchyard: {
   connect: typeof connect;
+  ready: typeof ready;
   version: typeof version;
   credentials: typeof credentials;
   IllegalOperationError: typeof IllegalOperationError;

@@ -59,7 +59,9 @@ export function mapStore() {
   };
 }
 
-const STORES = ["exchanges", "queues", "bindings", "messages", "delayed"];
+// `deliveries` keeps each message's delivery count and not-before time apart from the message,
+// so that recording a delivery is a blind write (no read-modify-write of the message record).
+const STORES = ["exchanges", "queues", "bindings", "messages", "delayed", "deliveries"];
 
 const request = (r) =>
   new Promise((resolve, reject) => {
@@ -80,8 +82,12 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
   const idb = globalThis.indexedDB;
   let db;
   let lock; // releases the Web Lock that makes this context the store's only writer
+  let closed = false;
 
   async function open() {
+    if (closed) {
+      throw storeError(`the store of bus '${name}' is closed`, "SWITCHYARD_STORE_CLOSED");
+    }
     if (db) return db;
     if (!idb) {
       throw storeError(
@@ -97,6 +103,7 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
       d.createObjectStore("bindings");
       d.createObjectStore("messages", { keyPath: ["queue", "id"] });
       d.createObjectStore("delayed", { keyPath: "id" });
+      d.createObjectStore("deliveries");
     };
     db = await request(req);
     // Another context upgrading or deleting the database: step aside; the next batch reopens.
@@ -110,39 +117,28 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
   function write(d, ops) {
     const tx = d.transaction(STORES, "readwrite", { durability });
     const s = Object.fromEntries(STORES.map((n) => [n, tx.objectStore(n)]));
-    // An update is a read then a write, and the write is issued when the read returns, after the
-    // requests queued behind it: skip updates of messages that a later operation of the batch
-    // deletes, or the update would bring them back.
-    const doomed = new Set();
-    const doomedQueues = new Set();
-    const skip = new Set();
-    for (let i = ops.length - 1; i >= 0; i--) {
-      const op = ops[i];
-      if (op.op === "deleteMessage") doomed.add(messageKey(op));
-      else if (op.op === "deleteQueue") doomedQueues.add(op.name);
-      else if (op.op === "updateMessage" && (doomed.has(messageKey(op)) || doomedQueues.has(op.queue))) skip.add(i);
-    }
-    for (const [i, op] of ops.entries()) {
-      if (skip.has(i)) continue;
+    for (const op of ops) {
       switch (op.op) {
         case "putExchange": s.exchanges.put(strip(op)); break;
         case "deleteExchange": s.exchanges.delete(op.name); break;
         case "putQueue": s.queues.put(strip(op)); break;
-        case "deleteQueue":
+        case "deleteQueue": {
+          const range = IDBKeyRange.bound([op.name, -Infinity], [op.name, Infinity]);
           s.queues.delete(op.name);
-          s.messages.delete(IDBKeyRange.bound([op.name, -Infinity], [op.name, Infinity]));
+          s.messages.delete(range);
+          s.deliveries.delete(range);
           break;
+        }
         case "putBinding": s.bindings.put(strip(op), bindingKey(op)); break;
         case "deleteBinding": s.bindings.delete(bindingKey(op)); break;
         case "putMessage": s.messages.put(strip(op)); break;
-        case "updateMessage": {
-          const get = s.messages.get([op.queue, op.id]);
-          get.onsuccess = () => {
-            if (get.result) s.messages.put({ ...get.result, deliveryCount: op.deliveryCount, notBefore: op.notBefore });
-          };
+        case "updateMessage":
+          s.deliveries.put({ deliveryCount: op.deliveryCount, notBefore: op.notBefore }, [op.queue, op.id]);
           break;
-        }
-        case "deleteMessage": s.messages.delete([op.queue, op.id]); break;
+        case "deleteMessage":
+          s.messages.delete([op.queue, op.id]);
+          s.deliveries.delete([op.queue, op.id]);
+          break;
         case "putDelayed": s.delayed.put(strip(op)); break;
         case "deleteDelayed": s.delayed.delete(op.id); break;
         default: tx.abort(); throw storeError(`unknown store operation '${op.op}'`, "SWITCHYARD_STORE_FAILED");
@@ -194,13 +190,17 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
       const d = await open();
       const tx = d.transaction(STORES, "readonly");
       const all = (n) => request(tx.objectStore(n).getAll());
-      const [exchanges, queues, bindings, messages, delayed] = await Promise.all(STORES.map(all));
+      const deliveryKeys = request(tx.objectStore("deliveries").getAllKeys());
+      const [exchanges, queues, bindings, messages, delayed, deliveries] = await Promise.all(STORES.map(all));
+      const updates = new Map((await deliveryKeys).map((k, i) => [messageKey({ queue: k[0], id: k[1] }), deliveries[i]]));
+      for (const m of messages) Object.assign(m, updates.get(messageKey(m)));
       return { exchanges, queues, bindings, messages, delayed };
     },
     async apply(ops) {
       return write(await open(), ops);
     },
     async close() {
+      closed = true;
       db?.close();
       db = undefined;
       lock?.();

@@ -512,3 +512,24 @@ fn direct_reply_to_address_can_be_declared_to_check_the_client_is_alive() {
     let probe = h.ch();
     assert!(h.broker.queue_declare(probe, &reply_to, QueueOptions::default(), true, 0).is_err());
 }
+
+/// A poison message retried with backoff (nack with delay) still meets `x-delivery-limit`:
+/// once it has been delivered more often than the limit allows, its return dead-letters it.
+#[test]
+fn nack_with_delay_respects_the_delivery_limit() {
+    let mut h = Harness::new();
+    let ch = h.ch();
+    h.exchange(ch, "dlx", ExchangeKind::Fanout);
+    h.queue(ch, "dead", FieldTable::new());
+    h.bind(ch, "dead", "dlx", "");
+    h.queue(ch, "work", headers([("x-delivery-limit", 1.into()), ("x-dead-letter-exchange", "dlx".into())]));
+    h.publish(ch, "", "work", "poison");
+    for round in 0..2 {
+        let d = h.broker.basic_get(ch, "work", false, h.now).unwrap().expect("the message is back");
+        assert_eq!(d.redelivered, round > 0);
+        h.broker.basic_nack_delayed(ch, d.delivery_tag, false, 100, h.now).unwrap();
+        assert_eq!(h.ready("work"), 0, "parked during the delay");
+        h.advance(100);
+    }
+    assert_eq!((h.ready("work"), h.ready("dead")), (0, 1), "the second return exceeds the limit of 1");
+}

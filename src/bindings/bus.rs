@@ -175,6 +175,18 @@ impl Bus {
         Ok(Bus { driver: Driver::new(broker, sink), max_message_bytes })
     }
 
+    /// Store operations emitted so far (see `storeCommitted`).
+    #[wasm_bindgen(js_name = storeEmitted)]
+    pub fn store_emitted(&self) -> f64 {
+        self.driver.read(|b| b.store_watermarks().0) as f64
+    }
+
+    /// Store operations written (or failed) so far.
+    #[wasm_bindgen(js_name = storeCommitted)]
+    pub fn store_committed(&self) -> f64 {
+        self.driver.read(|b| b.store_watermarks().1) as f64
+    }
+
     /// The store adapter finished batch `batch`: `ok` when it committed.
     #[wasm_bindgen(js_name = storeDone)]
     pub fn store_done(&self, batch: f64, ok: bool) {

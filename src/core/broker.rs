@@ -5,7 +5,7 @@
 use super::args::QueueArgs;
 use super::channel::Channel;
 use super::error::{AmqpError, ReplyCode, Result};
-use super::event::{ChannelId, ConnectionId, Event};
+use super::event::{ChannelId, ConnectionId, Delivery, Event};
 use super::exchange::{Binding, Destination, Exchange, ExchangeKind, ExchangeOptions};
 use super::message::{Body, Message};
 use super::queue::{Queue, QueueOptions, QueueStats};
@@ -73,7 +73,13 @@ pub struct Broker<B: Body> {
     pub(crate) events: VecDeque<Event<B>>,
     pub(crate) store_ops: Vec<StoreOp<B>>,
     pub(crate) confirms_awaiting_batch: Vec<(ChannelId, u64)>,
-    pub(crate) batches_in_flight: Vec<(u64, Vec<(ChannelId, u64)>)>,
+    /// Batches handed to the store: (id, confirms waiting on it, store ops emitted up to its end).
+    pub(crate) batches_in_flight: Vec<(u64, Vec<(ChannelId, u64)>, u64)>,
+    /// Store operations emitted so far, and how many of them are known committed.
+    pub(crate) ops_emitted: u64,
+    pub(crate) ops_committed: u64,
+    /// Deliveries held until the store has the delivery they record: (channel, ops needed, delivery).
+    pub(crate) held: VecDeque<(ChannelId, u64, Delivery<B>)>,
     pub(crate) timers: BinaryHeap<Reverse<(u64, Rc<str>)>>,
     pub(crate) delayed: TimedQueue<Delayed<B>>,
     pub(crate) dirty: Vec<Rc<str>>,
@@ -99,6 +105,9 @@ impl<B: Body> Broker<B> {
             store_ops: Vec::new(),
             confirms_awaiting_batch: Vec::new(),
             batches_in_flight: Vec::new(),
+            ops_emitted: 0,
+            ops_committed: 0,
+            held: VecDeque::new(),
             timers: BinaryHeap::new(),
             delayed: TimedQueue::default(),
             dirty: Vec::new(),
@@ -148,6 +157,7 @@ impl<B: Body> Broker<B> {
     pub(crate) fn emit_store(&mut self, op: StoreOp<B>) {
         if self.config.persistence && !self.restoring {
             self.store_ops.push(op);
+            self.ops_emitted += 1;
         }
     }
 
@@ -230,7 +240,8 @@ impl<B: Body> Broker<B> {
         }
         // Pending confirms of a closed channel are never sent.
         self.confirms_awaiting_batch.retain(|(c, _)| *c != ch);
-        for (_, list) in self.batches_in_flight.iter_mut() {
+        self.held.retain(|(c, _, _)| *c != ch);
+        for (_, list, _) in self.batches_in_flight.iter_mut() {
             list.retain(|(c, _)| *c != ch);
         }
     }

@@ -212,6 +212,19 @@ impl<B: Body> Broker<B> {
         delivery
     }
 
+    /// Queues a delivery for its consumer. A persisted message's delivery waits until the store
+    /// has written the record of it, so that a crash in between can never bring the message
+    /// back `redelivered: false` after a consumer saw it; deliveries behind a held one wait too,
+    /// to keep their order.
+    pub(crate) fn emit_delivery(&mut self, d: Delivery<B>, stored: bool) {
+        if stored || !self.held.is_empty() {
+            let need = if self.ops_emitted <= self.ops_committed { 0 } else { self.ops_emitted };
+            self.held.push_back((d.channel, need, d));
+        } else {
+            self.events.push_back(Event::Deliver(d));
+        }
+    }
+
     /// Delivers a direct reply-to message to the channel's reply consumer.
     pub(crate) fn deliver_direct(&mut self, ch: ChannelId, tag: Rc<str>, msg: Rc<Message<B>>) {
         let Some(channel) = self.channels.get_mut(&ch) else { return };
@@ -224,7 +237,7 @@ impl<B: Body> Broker<B> {
             message: msg,
             message_count: None,
         };
-        self.events.push_back(Event::Deliver(d));
+        self.emit_delivery(d, false);
     }
 
     /// Delivers ready messages of `qname` to its consumers while any has capacity.
@@ -255,8 +268,9 @@ impl<B: Body> Broker<B> {
             let (cch, tag, _) = q.consumers[i].clone();
             let entry = q.pop().expect("ready_len > 0");
             let no_ack = self.channels.get(&cch).is_some_and(|c| c.consumers.get(&tag).is_some_and(|c| c.no_ack));
+            let stored = entry.stored;
             let d = self.hand_out(qname, entry, cch, Some(tag), no_ack);
-            self.events.push_back(Event::Deliver(d));
+            self.emit_delivery(d, stored);
         }
         for e in expired {
             self.dead_letter(qname, e, DeathReason::Expired, now);

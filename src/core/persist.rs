@@ -23,8 +23,15 @@ impl<B: Body> Broker<B> {
         }
         let id = self.next_id();
         let confirms = std::mem::take(&mut self.confirms_awaiting_batch);
-        self.batches_in_flight.push((id, confirms));
+        self.batches_in_flight.push((id, confirms, self.ops_emitted));
         Some(StoreBatch { id, ops: std::mem::take(&mut self.store_ops) })
+    }
+
+    /// Store operations emitted so far and how many of them are committed (or failed): a caller
+    /// that handed out something the store must record first (a `basic_get` of a persisted
+    /// message) waits until the second reaches the first's value at that time.
+    pub fn store_watermarks(&self) -> (u64, u64) {
+        (self.ops_emitted, self.ops_committed)
     }
 
     /// Whether store operations are waiting to be taken.
@@ -44,11 +51,27 @@ impl<B: Body> Broker<B> {
     }
 
     fn finish_batch(&mut self, id: u64, ack: bool) {
-        let Some(pos) = self.batches_in_flight.iter().position(|(b, _)| *b == id) else { return };
-        for (channel, seq) in self.batches_in_flight.remove(pos).1 {
+        let Some(pos) = self.batches_in_flight.iter().position(|(b, _, _)| *b == id) else { return };
+        let (_, confirms, end) = self.batches_in_flight.remove(pos);
+        // A failed batch releases its deliveries too: the consumer gets the message (the store
+        // still has it, so it can only come back again, never be lost).
+        self.ops_committed = self.ops_committed.max(end);
+        self.release_held();
+        for (channel, seq) in confirms {
             if self.channels.contains_key(&channel) {
                 self.events.push_back(Event::Confirm { channel, seq, ack });
             }
+        }
+    }
+
+    /// Moves deliveries whose delivery record is now written to the event queue, in order.
+    fn release_held(&mut self) {
+        while let Some((_, need, _)) = self.held.front() {
+            if *need > self.ops_committed {
+                break;
+            }
+            let (_, _, d) = self.held.pop_front().expect("front exists");
+            self.events.push_back(Event::Deliver(d));
         }
     }
 

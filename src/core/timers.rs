@@ -50,8 +50,13 @@ impl<B: Body> Broker<B> {
             self.remove_queue(qname);
             return;
         }
+        let mut due = Vec::new();
         while let Some((_, _, e)) = q.parked.pop_due(now) {
-            q.requeue(e);
+            due.push(e);
+        }
+        // Back through the same door as any requeue: past x-delivery-limit they are dead-lettered.
+        for e in due {
+            self.requeue(qname, e, now);
         }
         self.dirty.push(qname.clone());
     }

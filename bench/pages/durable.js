@@ -1,0 +1,187 @@
+// The measured workloads of bench/durable.mjs, run in a page. Each cell uses its own database
+// (deleted afterwards) and returns { n, ms, rate, latency } (latency: median ms from a round's
+// first publish to its last confirm, or per message for the producer workloads).
+import { connect, indexedDBStore } from "/node_modules/switchyard/browser.js";
+
+const BODY = new Uint8Array(100).fill(0x78);
+let seq = 0;
+const uniqueName = (what) => `bench-${what}-${Date.now()}-${++seq}`;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : NaN;
+};
+const result = (n, ms, latencies) => ({ n, ms, rate: n / (ms / 1000), latency: median(latencies) });
+// A macrotask without setTimeout's 4 ms clamp for nested timers.
+const nextTask = () =>
+  new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => resolve();
+    port2.postMessage(0);
+  });
+const txDone = (tx) =>
+  new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error);
+  });
+const deleteDb = (name) =>
+  new Promise((resolve) => {
+    const req = indexedDB.deleteDatabase(name);
+    req.onsuccess = req.onerror = req.onblocked = () => resolve();
+  });
+
+// ----- switchyard ---------------------------------------------------------------------------
+
+// flush "microtask": the adapter as is (the driver hands a batch over when the task's
+// synchronous work ends). flush "timeout": every batch waits one setTimeout(0) before it is
+// written, as a driver flushing on a timer would.
+async function openSwitchyard(durability, flush) {
+  const name = uniqueName("sy");
+  const disk = indexedDBStore(name, { durability });
+  const delayed = (ops) => new Promise((resolve) => setTimeout(resolve, 0)).then(() => disk.apply(ops));
+  const store = { load: () => disk.load(), close: () => disk.close(), apply: flush === "timeout" ? delayed : (ops) => disk.apply(ops) };
+  const conn = await connect(`switchyard://${name}`, { storage: store });
+  const ch = await conn.createConfirmChannel();
+  await ch.assertQueue("q", { durable: true });
+  ch.sendToQueue("q", BODY, { persistent: true }); // warm-up: the queue's record and one message
+  await ch.waitForConfirms();
+  const close = async () => {
+    await ch.purgeQueue("q");
+    await conn.close();
+    await disk.close();
+    await deleteDb(`switchyard:${name}`);
+  };
+  return { ch, close };
+}
+
+/** Publishes about `n` persistent messages (whole rounds), `batch` per task, awaiting each round's confirms. */
+export async function switchyardRounds({ n, batch, durability, flush = "microtask" }) {
+  const { ch, close } = await openSwitchyard(durability, flush);
+  const latencies = [];
+  const rounds = Math.max(1, Math.round(n / batch));
+  const t0 = performance.now();
+  for (let round = 0; round < rounds; round++) {
+    const start = performance.now();
+    for (let j = 0; j < batch; j++) ch.sendToQueue("q", BODY, { persistent: true });
+    await ch.waitForConfirms();
+    latencies.push(performance.now() - start);
+  }
+  const ms = performance.now() - t0;
+  await close();
+  return result(rounds * batch, ms, latencies);
+}
+
+// `producers` independent publishers, each publishing one message per task and awaiting its
+// confirm before the next: what group commit is for.
+async function producersLoop(n, producers, publishOne) {
+  const latencies = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: producers }, async () => {
+      while (next < n) {
+        next++;
+        await nextTask();
+        const start = performance.now();
+        await publishOne();
+        latencies.push(performance.now() - start);
+      }
+    }),
+  );
+  return result(n, performance.now() - t0, latencies);
+}
+
+export async function switchyardProducers({ n, producers, durability, flush = "microtask" }) {
+  const { ch, close } = await openSwitchyard(durability, flush);
+  const publishOne = () =>
+    new Promise((resolve, reject) => ch.sendToQueue("q", BODY, { persistent: true }, (err) => (err ? reject(err) : resolve())));
+  const r = await producersLoop(n, producers, publishOne);
+  await close();
+  return r;
+}
+
+// ----- raw IndexedDB ------------------------------------------------------------------------
+
+// A record shaped like switchyard's stored messages.
+const record = (id) => ({
+  queue: "q", id, exchange: "", routingKey: "q", properties: { deliveryMode: 2 }, body: BODY, bcc: [],
+  enqueuedAt: Date.now(), expiresAt: null, deliveryCount: 0, notBefore: null,
+});
+
+async function openRaw() {
+  const name = uniqueName("raw");
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open(name, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore("messages", { keyPath: ["queue", "id"] });
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const close = async () => {
+    db.close();
+    await deleteDb(name);
+  };
+  return { db, close };
+}
+
+/** Writes `n` records, `perTx` per readwrite transaction, each transaction awaited. */
+export async function rawTransactions({ n, perTx, durability }) {
+  const { db, close } = await openRaw();
+  const latencies = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += perTx) {
+    const start = performance.now();
+    const tx = db.transaction("messages", "readwrite", { durability });
+    const store = tx.objectStore("messages");
+    for (let id = i; id < i + perTx; id++) store.put(record(id));
+    await txDone(tx);
+    latencies.push(performance.now() - start);
+  }
+  const ms = performance.now() - t0;
+  await close();
+  return result(n, ms, latencies);
+}
+
+// Group commit in plain JS, the policy switchyard's driver follows: writes wait in a pending
+// batch; one transaction at a time; a batch is flushed at the end of the current microtask
+// checkpoint ("microtask") or on the next setTimeout(0) ("timeout"), and while it is written the
+// next one grows.
+function groupCommitter(db, durability, flush) {
+  let pending = [];
+  let scheduled = false;
+  let writing = false;
+  const schedule = () => {
+    if (scheduled || writing || pending.length === 0) return;
+    scheduled = true;
+    if (flush === "microtask") queueMicrotask(write);
+    else setTimeout(write, 0);
+  };
+  const write = () => {
+    scheduled = false;
+    const batch = pending;
+    pending = [];
+    writing = true;
+    const tx = db.transaction("messages", "readwrite", { durability });
+    const store = tx.objectStore("messages");
+    for (const { value } of batch) store.put(value);
+    txDone(tx).then(
+      () => batch.forEach((w) => w.resolve()),
+      (err) => batch.forEach((w) => w.reject(err)),
+    ).finally(() => {
+      writing = false;
+      schedule();
+    });
+  };
+  return (value) =>
+    new Promise((resolve, reject) => {
+      pending.push({ value, resolve, reject });
+      schedule();
+    });
+}
+
+export async function rawGroupCommitProducers({ n, producers, durability, flush }) {
+  const { db, close } = await openRaw();
+  const put = groupCommitter(db, durability, flush);
+  let id = 0;
+  const r = await producersLoop(n, producers, () => put(record(id++)));
+  await close();
+  return r;
+}
