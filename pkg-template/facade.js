@@ -3,22 +3,34 @@
 // and re-exports it. Validation of names and options happens in Rust (src/bindings); what is
 // here is the object model: events, promises, consumers, confirms.
 
-import { Bus, version } from "./switchyard.js";
+import { Bus, version as wasmVersion } from "./switchyard.js";
 import { indexedDBStore, mapStore } from "./stores.js";
 import { decodeOps, encodeSnapshot } from "./records.js";
 
-export { version, indexedDBStore, mapStore };
+export { indexedDBStore, mapStore };
 
 // The entries that load the wasm asynchronously (browsers, workers, Deno) do it without a
 // top-level await — a service worker whose module awaits at the top never starts, and a worker
 // would miss messages posted while it waited — and hand the promise here; connect() waits for it.
 let wasmReady = Promise.resolve();
+let wasmLoaded = true;
 /** Resolves once the wasm is initialised (connect() waits for it by itself). */
 export const ready = () => wasmReady;
 /** Used by the package entries: the promise of the wasm's initialisation. */
 export function initialising(promise) {
-  wasmReady = promise;
-  promise.catch(() => {});
+  wasmLoaded = false;
+  wasmReady = promise.then(() => {
+    wasmLoaded = true;
+  });
+  wasmReady.catch(() => {});
+}
+
+/** The package version, from the wasm (after `await ready()` where the wasm loads asynchronously). */
+export function version() {
+  if (!wasmLoaded) {
+    throw codedError(Error, "Error", "switchyard is still loading its wasm: await ready() (or connect()) first", "SWITCHYARD_NOT_READY");
+  }
+  return wasmVersion();
 }
 
 // ----- errors ----------------------------------------------------------------------------
@@ -742,7 +754,8 @@ export class Channel extends Emitter {
     return this._rpc((bus) => {
       const s = bus.stats(queue);
       if (s === undefined) {
-        throw codedError(Error, "AmqpError", `NOT_FOUND - no queue '${queue}' in vhost '/'`, 404);
+        // Not an AMQP error: asking for counters closes nothing.
+        throw codedError(Error, "Error", `stats: no queue '${queue}' in vhost '/'`, "SWITCHYARD_NOT_FOUND");
       }
       return s;
     });

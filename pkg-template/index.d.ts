@@ -45,8 +45,8 @@ export type Overflow = "drop-head" | "reject-publish" | "reject-publish-dlx";
 export namespace Options {
   /** Second argument of `connect()` (switchyard; amqplib's is socket options). */
   interface Connect {
-    /** Where durable state lives. Node supports "memory" only for now. Default: "memory" in
-     * Node, "indexeddb" in browsers. */
+    /** Where durable state lives: "memory" (the default everywhere until the origin-wide bus
+     * lands), "indexeddb" (browsers and workers), or a store adapter (any runtime). */
     storage?: "memory" | "indexeddb" | StoreAdapter;
     /** "origin": one bus shared by every context of the origin; "local": this context only. */
     scope?: "origin" | "local";
@@ -363,6 +363,9 @@ export type SwitchyardErrorCode =
   | "SWITCHYARD_QUOTA_EXCEEDED"
   | "SWITCHYARD_STORE_FAILED"
   | "SWITCHYARD_NACKED"
+  | "SWITCHYARD_NOT_READY"
+  | "SWITCHYARD_NOT_FOUND"
+  | "SWITCHYARD_STORE_CLOSED"
   | "SWITCHYARD_SCOPE_UNAVAILABLE";
 
 /** Bad input (TypeError/RangeError) and other switchyard errors. */

@@ -61,7 +61,14 @@ use world::{Cmd, SettleHow, Target, World, SLOTS};
 
 fn cases(n: u32) -> ProptestConfig {
     let n = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(n);
-    ProptestConfig { cases: n, max_shrink_iters: 4096, ..ProptestConfig::default() }
+    // Deterministic by default (the same cases on every run, as CI needs); PROPTEST_SEED=N picks
+    // another fixed seed, PROPTEST_SEED=random explores.
+    let rng_seed = match std::env::var("PROPTEST_SEED").ok().as_deref() {
+        Some("random") => proptest::test_runner::RngSeed::Random,
+        Some(s) => s.parse().map_or(proptest::test_runner::RngSeed::Fixed(0x5917_c4ad), proptest::test_runner::RngSeed::Fixed),
+        None => proptest::test_runner::RngSeed::Fixed(0x5917_c4ad),
+    };
+    ProptestConfig { cases: n, max_shrink_iters: 4096, rng_seed, ..ProptestConfig::default() }
 }
 
 // ----- model-based commands -------------------------------------------------------------------

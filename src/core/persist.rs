@@ -127,11 +127,11 @@ impl<B: Body> Broker<B> {
                 stored: true,
             };
             q.stats.published += 1;
+            // A nack-with-delay comes back parked even when its time has passed: the first
+            // timeout releases it through the usual requeue (x-delivery-limit applies).
             match m.not_before {
-                Some(due) if due > now => {
-                    q.parked.insert(due, entry.id, entry);
-                }
-                _ => q.push(entry),
+                Some(due) => q.parked.insert(due, entry.id, entry),
+                None => q.push(entry),
             }
         }
         for d in snapshot.delayed {
@@ -140,6 +140,7 @@ impl<B: Body> Broker<B> {
         }
         b.restoring = false;
         b.dirty = b.queues.keys().cloned().collect();
+        b.run_pending(now); // schedules every queue's deadlines, so that the next line sees them
         b.handle_timeout(now);
         b.events.clear();
         b

@@ -54,8 +54,22 @@ impl World {
         if r.delayed_count() == 0 && parked_total > 0 {
             let later = now + (1 << 30);
             r.handle_timeout(later);
+            // Released parked messages go back like any requeue: one returned more often than its
+            // queue's x-delivery-limit allows is dead-lettered instead (into DLQ, as a new copy).
+            let over = |q: &str, it: &Item| self.m.queues[q].spec.limit.is_some_and(|l| it.deliveries as u64 > l);
+            let mut to_dlq = vec![];
             for (q, (_, parked)) in &expected {
-                let mut want: Vec<_> = parked.iter().map(|it| (it.n, it.origin.clone(), true)).collect();
+                let dlx = self.m.queues[q.as_str()].spec.dlx;
+                if dlx != 0 && dlx != 2 {
+                    to_dlq.extend(parked.iter().filter(|it| over(q, it)).map(|it| (it.n, Some(q.clone()), false)));
+                }
+            }
+            for (q, (_, parked)) in &expected {
+                let mut want: Vec<_> =
+                    parked.iter().filter(|it| !over(q, it)).map(|it| (it.n, it.origin.clone(), true)).collect();
+                if q == DLQ {
+                    want.extend(to_dlq.iter().cloned());
+                }
                 let mut got = drain(&mut r, q, later);
                 want.sort();
                 got.sort();

@@ -160,7 +160,8 @@ test("stats(): depth, bytes, unacked, consumers and the counters follow what hap
   assert.equal((await ch.stats(dead)).messages, 1);
 });
 
-test("stats() of a missing queue rejects with 404", async (t) => {
+test("stats() of a missing queue rejects with SWITCHYARD_NOT_FOUND and closes nothing", async (t) => {
   const { ch } = await open(t);
-  await assert.rejects(ch.stats(uniq("missing")), (err) => err.code === 404);
+  await assert.rejects(ch.stats(uniq("missing")), (err) => err.code === "SWITCHYARD_NOT_FOUND");
+  await ch.assertQueue("still-open", { durable: false });
 });
