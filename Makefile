@@ -60,8 +60,9 @@ test-wasm-node: setup
 	$(WASM_TEST) --test wasm_node
 
 test-wasm-browser: setup
-	$(call header,test-wasm-browser: wasm test tree in headless Chromium (page + dedicated worker))
-	CHROMEDRIVER=/usr/bin/chromedriver $(WASM_TEST) --test wasm_browser --test wasm_dedicated_worker
+	$(call header,test-wasm-browser: wasm test tree in headless Chromium (page, dedicated, shared and service worker))
+	CHROMEDRIVER=/usr/bin/chromedriver $(WASM_TEST) --test wasm_browser --test wasm_dedicated_worker \
+	  --test wasm_shared_worker --test wasm_service_worker
 
 test-js: scratch
 	$(call header,test-js: node --test tests/js/ against the installed package)
