@@ -86,6 +86,10 @@ export namespace Options {
     singleActiveConsumer?: boolean;
     /** `x-delivery-limit` (switchyard option; amqplib: `arguments`). */
     deliveryLimit?: number;
+    /** IndexedDB durability of this queue's messages (switchyard; argument `x-durability`):
+     * "strict" (flushed to disk before a confirm) or "relaxed" (handed to the OS). Default: the
+     * store's. */
+    durability?: "strict" | "relaxed";
   }
 
   interface DeleteQueue {

@@ -80,6 +80,19 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
     throw storeError(`indexedDBStore: durability must be "strict" or "relaxed"`, "SWITCHYARD_INVALID_ARGUMENT");
   }
   const idb = globalThis.indexedDB;
+  // Queues declared with `durability: "strict"` or `"relaxed"` (argument x-durability); others
+  // take the store's default. A batch is written relaxed only if everything in it may be.
+  const queueDurability = new Map();
+  const noteQueue = (q) => {
+    const d = q.arguments?.["x-durability"];
+    if (d === "strict" || d === "relaxed") queueDurability.set(q.name, d);
+    else queueDurability.delete(q.name);
+  };
+  const batchDurability = (ops) => {
+    for (const op of ops) if (op.op === "putQueue") noteQueue(op);
+    const of = (op) => (op.op.endsWith("Message") ? queueDurability.get(op.queue) ?? durability : durability);
+    return ops.some((op) => of(op) === "strict") ? "strict" : "relaxed";
+  };
   let db;
   let lock; // releases the Web Lock that makes this context the store's only writer
   let closed = false;
@@ -115,7 +128,7 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
   }
 
   function write(d, ops) {
-    const tx = d.transaction(STORES, "readwrite", { durability });
+    const tx = d.transaction(STORES, "readwrite", { durability: batchDurability(ops) });
     const s = Object.fromEntries(STORES.map((n) => [n, tx.objectStore(n)]));
     for (const op of ops) {
       switch (op.op) {
@@ -192,6 +205,7 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
       const all = (n) => request(tx.objectStore(n).getAll());
       const deliveryKeys = request(tx.objectStore("deliveries").getAllKeys());
       const [exchanges, queues, bindings, messages, delayed, deliveries] = await Promise.all(STORES.map(all));
+      queues.forEach(noteQueue);
       const updates = new Map((await deliveryKeys).map((k, i) => [messageKey({ queue: k[0], id: k[1] }), deliveries[i]]));
       for (const m of messages) Object.assign(m, updates.get(messageKey(m)));
       return { exchanges, queues, bindings, messages, delayed };

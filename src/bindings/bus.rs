@@ -54,6 +54,7 @@ const QUEUE_OPTIONS: &[&str] = &[
     "queueMode",
     "singleActiveConsumer",
     "deliveryLimit",
+    "durability",
 ];
 
 fn queue_options(value: &JsValue) -> JsResult<QueueOptions> {
@@ -77,6 +78,7 @@ fn queue_options(value: &JsValue) -> JsResult<QueueOptions> {
     put("x-queue-mode", o.string("queueMode")?.map(FieldValue::Str));
     put("x-single-active-consumer", o.bool("singleActiveConsumer")?.map(FieldValue::Bool));
     put("x-delivery-limit", int(o.uint("deliveryLimit", max)?));
+    put("x-durability", o.string("durability")?.map(FieldValue::Str));
     Ok(QueueOptions {
         durable: o.bool("durable")?.unwrap_or(true),
         exclusive: o.bool("exclusive")?.unwrap_or(false),

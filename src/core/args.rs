@@ -93,6 +93,10 @@ impl QueueArgs {
                     FieldValue::Bool(b) => a.single_active_consumer = *b,
                     _ => return Err(invalid(queue, k, format_args!("{{unacceptable_type,{v}}}"))),
                 },
+                "x-durability" => match string(queue, k, v)?.as_str() {
+                    "strict" | "relaxed" => {}
+                    other => return Err(invalid(queue, k, format_args!("{{unknown_value,<<\"{other}\">>}}"))),
+                },
                 "x-queue-type" => match string(queue, k, v)?.as_str() {
                     "classic" | "quorum" => {}
                     other => return Err(invalid(queue, k, format_args!("{{unsupported_queue_type,<<\"{other}\">>}}"))),
@@ -110,7 +114,8 @@ impl QueueArgs {
 
     /// Whether arguments RabbitMQ checks on redeclare are equal. Returns the first differing name.
     pub fn first_difference(a: &FieldTable, b: &FieldTable) -> Option<&'static str> {
-        const CHECKED: [&str; 11] = [
+        const CHECKED: [&str; 12] = [
+            "x-durability",
             "x-message-ttl",
             "x-expires",
             "x-max-length",

@@ -138,3 +138,31 @@ test("storage that cannot be loaded is a clear error naming the fallback, never 
   await assert.rejects(connect(`switchyard://${uniq("bad")}`, { storage: broken }), { code: "SWITCHYARD_STORAGE_UNAVAILABLE" });
   await assert.rejects(connect(`switchyard://${uniq("bad")}`, { storage: { load() {} } }), TypeError);
 });
+
+test("per-queue durability: a batch of a relaxed queue's messages is written relaxed, everything else strict", async (t) => {
+  const seen = [];
+  const original = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (stores, mode, options) {
+    if (mode === "readwrite") seen.push(options?.durability);
+    return original.call(this, stores, mode, options);
+  };
+  t.after(() => (IDBDatabase.prototype.transaction = original));
+  const { conn, ch } = await openBus(indexedDBStore(uniq("durability")));
+  t.after(() => closeQuietly(conn));
+  await ch.assertQueue("careful");
+  await ch.assertQueue("fast", { durability: "relaxed" });
+  await ch.waitForConfirms();
+  await sleep(20);
+  seen.length = 0;
+  ch.sendToQueue("fast", Buffer.from("a"), { persistent: true });
+  await ch.waitForConfirms();
+  ch.sendToQueue("careful", Buffer.from("b"), { persistent: true });
+  await ch.waitForConfirms();
+  ch.sendToQueue("fast", Buffer.from("c"), { persistent: true });
+  ch.sendToQueue("careful", Buffer.from("d"), { persistent: true });
+  await ch.waitForConfirms();
+  assert.deepEqual(seen, ["relaxed", "strict", "strict"], "a batch mixing both is strict");
+  const probe = await conn.createChannel();
+  await assert.rejects(probe.assertQueue("fast", { durability: "strict" }), { code: 406 }, "redeclaring with another durability is inequivalent");
+  await assert.rejects((await conn.createChannel()).assertQueue("odd", { durability: "sometimes" }), { code: 406 });
+});
