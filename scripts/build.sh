@@ -16,7 +16,10 @@ step() { printf 'build: %s\n' "$*"; }
 
 step "cargo build ($profile)"
 if [ "$profile" = release ]; then
-  cargo build --target wasm32-unknown-unknown --release --lib
+  # Panic locations name source files: keep this machine's paths out of the shipped wasm. (An
+  # exported RUSTFLAGS replaces .cargo/config.toml's, so the web-sys cfg is repeated here.)
+  RUSTFLAGS="--cfg=web_sys_unstable_apis --remap-path-prefix=$HOME/.cargo/registry/src=crates --remap-path-prefix=$PWD=switchyard" \
+    cargo build --target wasm32-unknown-unknown --release --lib
 else
   cargo build --target wasm32-unknown-unknown --lib
 fi
