@@ -96,6 +96,7 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
   let db;
   let lock; // releases the Web Lock that makes this context the store's only writer
   let closed = false;
+  let opened = false;
 
   async function open() {
     if (closed) {
@@ -108,9 +109,13 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
         "SWITCHYARD_STORAGE_UNAVAILABLE",
       );
     }
-    const req = idb.open(`switchyard:${name}`, 1);
+    // The first open creates the schema (version 1). A reopen after another context upgraded
+    // the database (a `versionchange`) takes whatever version it now has.
+    const req = opened ? idb.open(`switchyard:${name}`) : idb.open(`switchyard:${name}`, 1);
+    opened = true;
     req.onupgradeneeded = () => {
       const d = req.result;
+      if (d.objectStoreNames.contains("messages")) return;
       d.createObjectStore("exchanges", { keyPath: "name" });
       d.createObjectStore("queues", { keyPath: "name" });
       d.createObjectStore("bindings");
@@ -120,9 +125,10 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
     };
     db = await request(req);
     // Another context upgrading or deleting the database: step aside; the next batch reopens.
-    db.onversionchange = () => {
-      db.close();
-      db = undefined;
+    const mine = db;
+    mine.onversionchange = () => {
+      mine.close();
+      if (db === mine) db = undefined;
     };
     return db;
   }

@@ -166,3 +166,33 @@ test("per-queue durability: a batch of a relaxed queue's messages is written rel
   await assert.rejects(probe.assertQueue("fast", { durability: "strict" }), { code: 406 }, "redeclaring with another durability is inequivalent");
   await assert.rejects((await conn.createChannel()).assertQueue("odd", { durability: "sometimes" }), { code: 406 });
 });
+
+test("another context upgrading the database: the store steps aside, then reopens and keeps working", async (t) => {
+  const name = uniq("upgrade");
+  const { conn, ch } = await openBus(indexedDBStore(name));
+  t.after(() => closeQuietly(conn));
+  await ch.assertQueue("q");
+  ch.sendToQueue("q", Buffer.from("before"), { persistent: true });
+  await ch.waitForConfirms();
+  // Another tab opens a newer version (its upgrade waits until this store has closed).
+  const upgraded = await new Promise((resolve, reject) => {
+    const req = indexedDB.open(`switchyard:${name}`, 2);
+    req.onupgradeneeded = () => req.result.createObjectStore("something-new");
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+    req.onblocked = () => reject(new Error("blocked: the store did not step aside"));
+  });
+  upgraded.close();
+  ch.sendToQueue("q", Buffer.from("after"), { persistent: true });
+  await ch.waitForConfirms();
+  const raw = await new Promise((resolve, reject) => {
+    const req = indexedDB.open(`switchyard:${name}`);
+    req.onsuccess = () => {
+      const tx = req.result.transaction("messages", "readonly").objectStore("messages").getAll();
+      tx.onsuccess = () => (req.result.close(), resolve(tx.result));
+      tx.onerror = () => reject(tx.error);
+    };
+    req.onerror = () => reject(req.error);
+  });
+  assert.deepEqual(raw.map((m) => Buffer.from(m.body).toString()), ["before", "after"]);
+});
