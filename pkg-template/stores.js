@@ -133,51 +133,65 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
     return db;
   }
 
+  // The error a failed batch rejects with: quota is its own code, the cause is kept.
+  function failure(err) {
+    const quota = err?.name === "QuotaExceededError";
+    return storeError(
+      quota ? "IndexedDB is out of quota: the batch was not written" : `IndexedDB could not write the batch: ${err?.message ?? "aborted"}`,
+      quota ? "SWITCHYARD_QUOTA_EXCEEDED" : "SWITCHYARD_STORE_FAILED",
+      err,
+    );
+  }
+
   function write(d, ops) {
     const tx = d.transaction(STORES, "readwrite", { durability: batchDurability(ops) });
-    const s = Object.fromEntries(STORES.map((n) => [n, tx.objectStore(n)]));
-    for (const op of ops) {
-      switch (op.op) {
-        case "putExchange": s.exchanges.put(strip(op)); break;
-        case "deleteExchange": s.exchanges.delete(op.name); break;
-        case "putQueue": s.queues.put(strip(op)); break;
-        case "deleteQueue": {
-          const range = IDBKeyRange.bound([op.name, -Infinity], [op.name, Infinity]);
-          s.queues.delete(op.name);
-          s.messages.delete(range);
-          s.deliveries.delete(range);
-          break;
-        }
-        case "putBinding": s.bindings.put(strip(op), bindingKey(op)); break;
-        case "deleteBinding": s.bindings.delete(bindingKey(op)); break;
-        case "putMessage": s.messages.put(strip(op)); break;
-        case "updateMessage":
-          s.deliveries.put({ deliveryCount: op.deliveryCount, notBefore: op.notBefore }, [op.queue, op.id]);
-          break;
-        case "deleteMessage":
-          s.messages.delete([op.queue, op.id]);
-          s.deliveries.delete([op.queue, op.id]);
-          break;
-        case "putDelayed": s.delayed.put(strip(op)); break;
-        case "deleteDelayed": s.delayed.delete(op.id); break;
-        default: tx.abort(); throw storeError(`unknown store operation '${op.op}'`, "SWITCHYARD_STORE_FAILED");
-      }
-    }
-    return new Promise((resolve, reject) => {
+    const done = new Promise((resolve, reject) => {
       tx.oncomplete = () => resolve();
-      const fail = () => {
-        const err = tx.error;
-        const quota = err?.name === "QuotaExceededError";
-        reject(
-          storeError(
-            quota ? "IndexedDB is out of quota: the batch was not written" : `IndexedDB could not write the batch: ${err?.message ?? "aborted"}`,
-            quota ? "SWITCHYARD_QUOTA_EXCEEDED" : "SWITCHYARD_STORE_FAILED",
-            err,
-          ),
-        );
-      };
-      tx.onabort = fail;
+      tx.onabort = () => reject(failure(tx.error));
     });
+    const s = Object.fromEntries(STORES.map((n) => [n, tx.objectStore(n)]));
+    try {
+      for (const op of ops) put(s, op);
+    } catch (err) {
+      // A request that throws (a quota or clone error raised at once) must not leave the
+      // requests before it to commit: the batch is all or nothing.
+      done.catch(() => {});
+      try {
+        tx.abort();
+      } catch {
+        // already finished
+      }
+      return Promise.reject(err?.code?.startsWith?.("SWITCHYARD_") ? err : failure(err));
+    }
+    return done;
+  }
+
+  function put(s, op) {
+    switch (op.op) {
+      case "putExchange": s.exchanges.put(strip(op)); break;
+      case "deleteExchange": s.exchanges.delete(op.name); break;
+      case "putQueue": s.queues.put(strip(op)); break;
+      case "deleteQueue": {
+        const range = IDBKeyRange.bound([op.name, -Infinity], [op.name, Infinity]);
+        s.queues.delete(op.name);
+        s.messages.delete(range);
+        s.deliveries.delete(range);
+        break;
+      }
+      case "putBinding": s.bindings.put(strip(op), bindingKey(op)); break;
+      case "deleteBinding": s.bindings.delete(bindingKey(op)); break;
+      case "putMessage": s.messages.put(strip(op)); break;
+      case "updateMessage":
+        s.deliveries.put({ deliveryCount: op.deliveryCount, notBefore: op.notBefore }, [op.queue, op.id]);
+        break;
+      case "deleteMessage":
+        s.messages.delete([op.queue, op.id]);
+        s.deliveries.delete([op.queue, op.id]);
+        break;
+      case "putDelayed": s.delayed.put(strip(op)); break;
+      case "deleteDelayed": s.delayed.delete(op.id); break;
+      default: throw storeError(`unknown store operation '${op.op}'`, "SWITCHYARD_STORE_FAILED");
+    }
   }
 
   return {

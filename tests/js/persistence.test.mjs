@@ -196,3 +196,38 @@ test("another context upgrading the database: the store steps aside, then reopen
   });
   assert.deepEqual(raw.map((m) => Buffer.from(m.body).toString()), ["before", "after"]);
 });
+
+test("IndexedDB out of quota mid-batch: the whole batch is rolled back, its confirms nacked with SWITCHYARD_QUOTA_EXCEEDED, earlier data intact", async (t) => {
+  const name = uniq("quota");
+  const { conn, ch } = await openBus(indexedDBStore(name));
+  t.after(() => closeQuietly(conn));
+  await ch.assertQueue("q");
+  ch.sendToQueue("q", Buffer.from("kept"), { persistent: true });
+  await ch.waitForConfirms();
+  // The quota runs out at the second record of the next batch (as a browser raises it).
+  const put = IDBObjectStore.prototype.put;
+  let puts = 0;
+  IDBObjectStore.prototype.put = function (...args) {
+    if (this.name === "messages" && ++puts === 2) throw new DOMException("quota", "QuotaExceededError");
+    return put.apply(this, args);
+  };
+  t.after(() => (IDBObjectStore.prototype.put = put));
+  const errors = [];
+  for (const body of ["a", "b", "c"]) ch.sendToQueue("q", Buffer.from(body), { persistent: true }, (err) => errors.push(err?.code));
+  await assert.rejects(ch.waitForConfirms(), /nacked/);
+  assert.deepEqual(errors, ["SWITCHYARD_QUOTA_EXCEEDED", "SWITCHYARD_QUOTA_EXCEEDED", "SWITCHYARD_QUOTA_EXCEEDED"]);
+  IDBObjectStore.prototype.put = put;
+  const raw = await new Promise((resolve, reject) => {
+    const req = indexedDB.open(`switchyard:${name}`);
+    req.onsuccess = () => {
+      const all = req.result.transaction("messages", "readonly").objectStore("messages").getAll();
+      all.onsuccess = () => (req.result.close(), resolve(all.result));
+      all.onerror = () => reject(all.error);
+    };
+    req.onerror = () => reject(req.error);
+  });
+  assert.deepEqual(raw.map((m) => Buffer.from(m.body).toString()), ["kept"], "nothing of the failed batch was written");
+  ch.sendToQueue("q", Buffer.from("later"), { persistent: true });
+  await ch.waitForConfirms();
+  assert.equal((await ch.checkQueue("q")).messageCount, 5, "the accepted messages stay usable in memory");
+});
