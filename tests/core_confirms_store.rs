@@ -188,6 +188,8 @@ fn a_failed_store_batch_nacks_its_publishes() {
     h.publish_with(ch, "", "dq", "c", persistent()).unwrap();
     h.broker.handle_store_failed(batch.id);
     assert_eq!(h.confirms(), vec![(ch, 1, false), (ch, 2, false)]);
+    assert_eq!(h.ready("dq"), 1, "the nacked publishes are taken back; c (in the next batch) stays");
+    assert_eq!(h.stats("dq").dropped, 2);
     let next = h.broker.take_store_batch().unwrap();
     h.broker.handle_store_committed(next.id);
     assert_eq!(h.confirms(), vec![(ch, 3, true)]);

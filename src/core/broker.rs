@@ -49,6 +49,18 @@ pub(crate) struct Connection {
     pub exclusive_queues: Vec<Rc<str>>,
 }
 
+/// A batch handed to the store and not yet reported back.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    pub id: u64,
+    /// Confirms waiting on it.
+    pub confirms: Vec<(ChannelId, u64)>,
+    /// Store operations emitted up to its end.
+    pub end: u64,
+    /// The messages it puts, so that a failed batch can take them back.
+    pub puts: Vec<(String, u64)>,
+}
+
 /// A message published with `x-delay`, waiting to be routed.
 #[derive(Debug, Clone)]
 pub(crate) struct Delayed<B> {
@@ -73,8 +85,8 @@ pub struct Broker<B: Body> {
     pub(crate) events: VecDeque<Event<B>>,
     pub(crate) store_ops: Vec<StoreOp<B>>,
     pub(crate) confirms_awaiting_batch: Vec<(ChannelId, u64)>,
-    /// Batches handed to the store: (id, confirms waiting on it, store ops emitted up to its end).
-    pub(crate) batches_in_flight: Vec<(u64, Vec<(ChannelId, u64)>, u64)>,
+    /// Batches handed to the store.
+    pub(crate) batches_in_flight: Vec<InFlight>,
     /// Store operations emitted so far, and how many of them are known committed.
     pub(crate) ops_emitted: u64,
     pub(crate) ops_committed: u64,
@@ -241,8 +253,8 @@ impl<B: Body> Broker<B> {
         // Pending confirms of a closed channel are never sent.
         self.confirms_awaiting_batch.retain(|(c, _)| *c != ch);
         self.held.retain(|(c, _, _)| *c != ch);
-        for (_, list, _) in self.batches_in_flight.iter_mut() {
-            list.retain(|(c, _)| *c != ch);
+        for b in self.batches_in_flight.iter_mut() {
+            b.confirms.retain(|(c, _)| *c != ch);
         }
     }
 

@@ -6,7 +6,8 @@
 //! transaction, then reports [`Broker::handle_store_committed`] (the confirms become acks) or
 //! [`Broker::handle_store_failed`] (they become nacks).
 
-use super::broker::{Broker, BrokerConfig, Delayed};
+use super::broker::{Broker, BrokerConfig, Delayed, InFlight};
+use super::store_op::StoreOp;
 use super::event::Event;
 use super::exchange::{Destination, Exchange};
 use super::message::Body;
@@ -23,7 +24,15 @@ impl<B: Body> Broker<B> {
         }
         let id = self.next_id();
         let confirms = std::mem::take(&mut self.confirms_awaiting_batch);
-        self.batches_in_flight.push((id, confirms, self.ops_emitted));
+        let puts = self
+            .store_ops
+            .iter()
+            .filter_map(|op| match op {
+                StoreOp::PutMessage(m) => Some((m.queue.clone(), m.id)),
+                _ => None,
+            })
+            .collect();
+        self.batches_in_flight.push(InFlight { id, confirms, end: self.ops_emitted, puts });
         Some(StoreBatch { id, ops: std::mem::take(&mut self.store_ops) })
     }
 
@@ -44,15 +53,25 @@ impl<B: Body> Broker<B> {
         self.finish_batch(id, true);
     }
 
-    /// The batch `id` could not be written: its publishes are nacked. The messages stay in the
-    /// broker's memory (they were accepted), but are not durable.
+    /// The batch `id` could not be written: its publishes are nacked, and the persistent
+    /// messages it put are taken back out of their queues if no consumer has them yet (a
+    /// nacked publish is not in the broker; one already delivered stays, not durable).
     pub fn handle_store_failed(&mut self, id: u64) {
         self.finish_batch(id, false);
     }
 
     fn finish_batch(&mut self, id: u64, ack: bool) {
-        let Some(pos) = self.batches_in_flight.iter().position(|(b, _, _)| *b == id) else { return };
-        let (_, confirms, end) = self.batches_in_flight.remove(pos);
+        let Some(pos) = self.batches_in_flight.iter().position(|b| b.id == id) else { return };
+        let InFlight { confirms, end, puts, .. } = self.batches_in_flight.remove(pos);
+        if !ack {
+            for (queue, msg) in puts {
+                if let Some(q) = self.queues.get_mut(queue.as_str()) {
+                    if q.remove_ready(msg).is_some() {
+                        q.stats.dropped += 1;
+                    }
+                }
+            }
+        }
         // A failed batch releases its deliveries too: the consumer gets the message (the store
         // still has it, so it can only come back again, never be lost).
         self.ops_committed = self.ops_committed.max(end);

@@ -194,6 +194,19 @@ impl<B: Body> Queue<B> {
         Some(entry)
     }
 
+    /// Removes the ready message `id`, wherever it is.
+    pub fn remove_ready(&mut self, id: u64) -> Option<Entry<B>> {
+        for level in self.levels.iter_mut() {
+            if let Ok(i) = level.binary_search_by_key(&id, |e| e.id) {
+                let e = level.remove(i)?;
+                self.ready_len -= 1;
+                self.ready_bytes -= e.size as u64;
+                return Some(e);
+            }
+        }
+        None
+    }
+
     /// Removes and returns the expired heads of every level (`expires_at <= now` when `inclusive`,
     /// `< now` otherwise). Only heads are examined, as in RabbitMQ.
     pub fn take_expired_heads(&mut self, now: u64, inclusive: bool, out: &mut Vec<Entry<B>>) {
