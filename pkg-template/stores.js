@@ -166,11 +166,13 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
     return done;
   }
 
+  // Records are stored as the operation objects themselves (their `op` field is harmless and
+  // ignored on load): no copy per record.
   function put(s, op) {
     switch (op.op) {
-      case "putExchange": s.exchanges.put(strip(op)); break;
+      case "putExchange": s.exchanges.put(op); break;
       case "deleteExchange": s.exchanges.delete(op.name); break;
-      case "putQueue": s.queues.put(strip(op)); break;
+      case "putQueue": s.queues.put(op); break;
       case "deleteQueue": {
         const range = IDBKeyRange.bound([op.name, -Infinity], [op.name, Infinity]);
         s.queues.delete(op.name);
@@ -178,9 +180,9 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
         s.deliveries.delete(range);
         break;
       }
-      case "putBinding": s.bindings.put(strip(op), bindingKey(op)); break;
+      case "putBinding": s.bindings.put(op, bindingKey(op)); break;
       case "deleteBinding": s.bindings.delete(bindingKey(op)); break;
-      case "putMessage": s.messages.put(strip(op)); break;
+      case "putMessage": s.messages.put(op); break;
       case "updateMessage":
         s.deliveries.put({ deliveryCount: op.deliveryCount, notBefore: op.notBefore }, [op.queue, op.id]);
         break;
@@ -188,7 +190,7 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
         s.messages.delete([op.queue, op.id]);
         s.deliveries.delete([op.queue, op.id]);
         break;
-      case "putDelayed": s.delayed.put(strip(op)); break;
+      case "putDelayed": s.delayed.put(op); break;
       case "deleteDelayed": s.delayed.delete(op.id); break;
       default: throw storeError(`unknown store operation '${op.op}'`, "SWITCHYARD_STORE_FAILED");
     }

@@ -7,7 +7,7 @@ use crate::core::{
     FieldValue, Publish, QueueOptions, QueueStats,
 };
 use crate::driver::{Driver, JsBody, Sink};
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{Object, Uint8Array};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -18,9 +18,7 @@ pub struct Bus {
     max_message_bytes: Option<usize>,
 }
 
-fn set(o: &Object, k: &str, v: JsValue) {
-    let _ = Reflect::set(o, &JsValue::from_str(k), &v);
-}
+use super::convert::set;
 
 fn id(v: f64, what: &str) -> JsResult<u64> {
     if v.is_finite() && v >= 0.0 && v.fract() == 0.0 {

@@ -14,7 +14,9 @@ const MAX_DEPTH: usize = 64;
 /// An options object: `undefined`/`null` mean none; anything but a plain object is a
 /// TypeError; a key outside `known` is a TypeError with code `SWITCHYARD_UNKNOWN_OPTION`.
 pub struct Options {
-    obj: Option<Object>,
+    /// The options given, read once (options objects are small: a scan beats a property
+    /// lookup per known name across the boundary).
+    entries: Vec<(String, JsValue)>,
     what: &'static str,
 }
 
@@ -22,29 +24,29 @@ impl Options {
     /// Reads and checks `value` as the options of method `what`.
     pub fn new(value: &JsValue, what: &'static str, known: &[&str]) -> JsResult<Options> {
         if value.is_undefined() || value.is_null() {
-            return Ok(Options { obj: None, what });
+            return Ok(Options { entries: Vec::new(), what });
         }
         if !value.is_object() || Array::is_array(value) || value.is_function() {
             return Err(type_error(INVALID_ARGUMENT, &format!("{what}: options must be an object")));
         }
-        let obj: Object = value.clone().unchecked_into();
-        for key in Object::keys(&obj).iter() {
-            let key = key.as_string().unwrap_or_default();
+        let obj: &Object = value.unchecked_ref();
+        let mut entries = Vec::new();
+        for entry in Object::entries(obj).iter() {
+            let pair: Array = entry.unchecked_into();
+            let key = pair.get(0).as_string().unwrap_or_default();
             if !known.contains(&key.as_str()) {
                 return Err(type_error(
                     UNKNOWN_OPTION,
                     &format!("{what}: unknown option '{key}' (known: {})", known.join(", ")),
                 ));
             }
+            entries.push((key, pair.get(1)));
         }
-        Ok(Options { obj: Some(obj), what })
+        Ok(Options { entries, what })
     }
 
     fn raw(&self, key: &str) -> JsValue {
-        match &self.obj {
-            Some(o) => Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED),
-            None => JsValue::UNDEFINED,
-        }
+        self.entries.iter().find(|(k, _)| k == key).map_or(JsValue::UNDEFINED, |(_, v)| v.clone())
     }
 
     fn bad(&self, key: &str, expected: &str) -> JsValue {
@@ -236,7 +238,8 @@ pub fn table_to_js(t: &FieldTable) -> JsValue {
     o.into()
 }
 
-fn set(o: &Object, key: &str, v: JsValue) {
+/// Sets a property.
+pub fn set(o: &Object, key: &str, v: JsValue) {
     let _ = Reflect::set(o, &JsValue::from_str(key), &v);
 }
 
