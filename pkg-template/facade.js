@@ -5,7 +5,7 @@
 
 import { Bus, version as wasmVersion } from "./switchyard.js";
 import { indexedDBStore, mapStore } from "./stores.js";
-import { decodeOps, encodeSnapshot } from "./records.js";
+import { decodeOps, encodeSnapshot, propertiesFromArray } from "./records.js";
 
 export { indexedDBStore, mapStore };
 
@@ -157,29 +157,9 @@ function keepAlive(delta) {
 
 const buses = new Map();
 
-// The broker hands over `undefined` for default properties and one cached object per message
-// otherwise; every delivery gets its own object, as with amqplib.
-function props(p) {
-  if (p === undefined) {
-    return {
-      contentType: undefined,
-      contentEncoding: undefined,
-      headers: {},
-      deliveryMode: undefined,
-      priority: undefined,
-      correlationId: undefined,
-      replyTo: undefined,
-      expiration: undefined,
-      messageId: undefined,
-      timestamp: undefined,
-      type: undefined,
-      userId: undefined,
-      appId: undefined,
-      clusterId: undefined,
-    };
-  }
-  return { ...p };
-}
+// The broker hands over message properties as an array (`undefined` for the defaults); every
+// delivery gets its own object, as with amqplib.
+const props = propertiesFromArray;
 
 // Receives the broker's events (src/driver): routes each to its channel or connection. Its
 // methods never throw.

@@ -17,6 +17,30 @@ const FIELDS = [
 ];
 const TAG = Object.fromEntries(FIELDS.map(([op], tag) => [op, tag]));
 
+// Message properties cross the boundary as an array in this order (src/bindings/convert.rs).
+const PROPERTIES = [
+  "contentType", "contentEncoding", "headers", "deliveryMode", "priority", "correlationId", "replyTo",
+  "expiration", "messageId", "timestamp", "type", "userId", "appId", "clusterId",
+];
+
+/** Properties as amqplib shows them (every name present, `headers` an object) from the array form. */
+export function propertiesFromArray(a) {
+  if (a === undefined) {
+    return {
+      contentType: undefined, contentEncoding: undefined, headers: {}, deliveryMode: undefined, priority: undefined,
+      correlationId: undefined, replyTo: undefined, expiration: undefined, messageId: undefined, timestamp: undefined,
+      type: undefined, userId: undefined, appId: undefined, clusterId: undefined,
+    };
+  }
+  return {
+    contentType: a[0], contentEncoding: a[1], headers: a[2] ?? {}, deliveryMode: a[3], priority: a[4],
+    correlationId: a[5], replyTo: a[6], expiration: a[7], messageId: a[8], timestamp: a[9],
+    type: a[10], userId: a[11], appId: a[12], clusterId: a[13],
+  };
+}
+
+const propertiesToArray = (p) => (p === undefined || p === null ? undefined : PROPERTIES.map((k) => p[k]));
+
 /** A batch tape from the wasm as operation objects `{ op, …fields }`. */
 export function decodeOps(tape) {
   const ops = [];
@@ -24,6 +48,7 @@ export function decodeOps(tape) {
     const [op, ...fields] = FIELDS[tape[i++]];
     const o = { op };
     for (const f of fields) o[f] = tape[i++];
+    if ("properties" in o) o.properties = o.properties === undefined ? undefined : propertiesFromArray(o.properties);
     ops.push(o);
   }
   return ops;
@@ -37,7 +62,7 @@ export function encodeSnapshot(snapshot) {
     const [, ...fields] = FIELDS[TAG[op]];
     for (const r of records ?? []) {
       tape.push(TAG[op]);
-      for (const f of fields) tape.push(r[f]);
+      for (const f of fields) tape.push(f === "properties" ? propertiesToArray(r[f]) : r[f]);
     }
   };
   put("putExchange", snapshot.exchanges);

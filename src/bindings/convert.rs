@@ -243,29 +243,33 @@ pub fn set(o: &Object, key: &str, v: JsValue) {
     let _ = Reflect::set(o, &JsValue::from_str(key), &v);
 }
 
-fn opt_str(o: &Object, key: &str, v: &Option<String>) {
-    set(o, key, v.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str));
-}
-
-/// Message properties as amqplib shows them: every property present (unset ones `undefined`),
-/// `headers` always an object.
+/// The order of properties in their array form (what crosses the boundary; the package facade's
+/// `records.js` names them): contentType, contentEncoding, headers, deliveryMode, priority,
+/// correlationId, replyTo, expiration, messageId, timestamp, type, userId, appId, clusterId.
+/// Unset ones are `undefined`.
 pub fn properties_to_js(p: &Properties) -> JsValue {
-    let o = Object::new();
-    opt_str(&o, "contentType", &p.content_type);
-    opt_str(&o, "contentEncoding", &p.content_encoding);
-    set(&o, "headers", p.headers.as_ref().map_or_else(|| Object::new().into(), table_to_js));
-    set(&o, "deliveryMode", p.delivery_mode.map_or(JsValue::UNDEFINED, |d| JsValue::from(d)));
-    set(&o, "priority", p.priority.map_or(JsValue::UNDEFINED, |d| JsValue::from(d)));
-    opt_str(&o, "correlationId", &p.correlation_id);
-    opt_str(&o, "replyTo", &p.reply_to);
-    opt_str(&o, "expiration", &p.expiration);
-    opt_str(&o, "messageId", &p.message_id);
-    set(&o, "timestamp", p.timestamp.map_or(JsValue::UNDEFINED, |t| JsValue::from_f64(t as f64)));
-    opt_str(&o, "type", &p.kind);
-    opt_str(&o, "userId", &p.user_id);
-    opt_str(&o, "appId", &p.app_id);
-    opt_str(&o, "clusterId", &p.cluster_id);
-    o.into()
+    let s = |v: &Option<String>| v.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
+    let n = |v: Option<u64>| v.map_or(JsValue::UNDEFINED, |n| JsValue::from_f64(n as f64));
+    let a = Array::new();
+    for v in [
+        s(&p.content_type),
+        s(&p.content_encoding),
+        p.headers.as_ref().map_or(JsValue::UNDEFINED, table_to_js),
+        n(p.delivery_mode.map(u64::from)),
+        n(p.priority.map(u64::from)),
+        s(&p.correlation_id),
+        s(&p.reply_to),
+        s(&p.expiration),
+        s(&p.message_id),
+        n(p.timestamp),
+        s(&p.kind),
+        s(&p.user_id),
+        s(&p.app_id),
+        s(&p.cluster_id),
+    ] {
+        a.push(&v);
+    }
+    a.into()
 }
 
 /// The options `publish` knows (amqplib's, plus `delay`).

@@ -27,7 +27,7 @@ use crate::core::{
     MessageRecord, Properties, QueueOptions, QueueRecord, Snapshot, StoreOp,
 };
 use crate::driver::JsBody;
-use js_sys::{Array, Reflect};
+use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 
 struct Tape(Array);
@@ -198,34 +198,28 @@ impl Reader {
     }
 }
 
-fn get(o: &JsValue, k: &str) -> JsValue {
-    Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// Properties as the delivery rendering wrote them (`undefined` = defaults).
+/// Properties in their array form (see `properties_to_js`; `undefined` = defaults).
 fn properties_from_js(p: &JsValue) -> JsResult<Properties> {
-    if !p.is_object() {
-        return Ok(Properties::default());
-    }
-    let s = |k: &str| get(p, k).as_string();
-    let n = |k: &str| get(p, k).as_f64().filter(|n| n.is_finite() && *n >= 0.0).map(|n| n as u64);
-    let headers = get(p, "headers");
+    let Some(a) = p.dyn_ref::<Array>() else { return Ok(Properties::default()) };
+    let s = |i: u32| a.get(i).as_string();
+    let n = |i: u32| a.get(i).as_f64().filter(|n| n.is_finite() && *n >= 0.0).map(|n| n as u64);
+    let headers = a.get(2);
     let headers = if headers.is_object() { table_from_js(&headers, "store snapshot", "headers")? } else { FieldTable::new() };
     Ok(Properties {
-        content_type: s("contentType"),
-        content_encoding: s("contentEncoding"),
+        content_type: s(0),
+        content_encoding: s(1),
         headers: (!headers.is_empty()).then_some(headers),
-        delivery_mode: n("deliveryMode").map(|d| d.min(2) as u8),
-        priority: n("priority").map(|d| d.min(255) as u8),
-        correlation_id: s("correlationId"),
-        reply_to: s("replyTo"),
-        expiration: s("expiration"),
-        message_id: s("messageId"),
-        timestamp: n("timestamp"),
-        kind: s("type"),
-        user_id: s("userId"),
-        app_id: s("appId"),
-        cluster_id: s("clusterId"),
+        delivery_mode: n(3).map(|d| d.min(2) as u8),
+        priority: n(4).map(|d| d.min(255) as u8),
+        correlation_id: s(5),
+        reply_to: s(6),
+        expiration: s(7),
+        message_id: s(8),
+        timestamp: n(9),
+        kind: s(10),
+        user_id: s(11),
+        app_id: s(12),
+        cluster_id: s(13),
     })
 }
 

@@ -160,7 +160,8 @@ async fn ttl_and_delay_fire_from_the_global_timer() {
     let first: Array = bus.get(ch, "dead".into(), obj(&[("noAck", true.into())])).unwrap().unchecked_into();
     let second: Array = bus.get(ch, "dead".into(), obj(&[("noAck", true.into())])).unwrap().unchecked_into();
     assert_eq!(text(&first.get(0)), "expiring");
-    let headers = get(&first.get(6), "headers");
+    // Properties cross as an array: headers are its third element.
+    let headers = Array::from(&first.get(6)).get(2);
     let death = Array::from(&get(&headers, "x-death")).get(0);
     assert_eq!(get(&death, "reason").as_string().unwrap(), "expired");
     assert_eq!(get(&death, "queue").as_string().unwrap(), "short");

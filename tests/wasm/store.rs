@@ -175,9 +175,11 @@ async fn a_restored_bus_has_the_durable_queues_and_messages_back() {
         let m: Array = m.unchecked_into();
         got.push((m.get(0).as_string().unwrap(), m.get(2).as_bool().unwrap()));
         if got.len() == 1 {
-            let stamp = get(&get(&m.get(6), "headers"), "stamp");
+            // Properties cross as an array: [2] headers, [3] deliveryMode.
+            let properties = Array::from(&m.get(6));
+            let stamp = get(&properties.get(2), "stamp");
             assert_eq!(get(&stamp, "value").as_f64(), Some(1234.0), "typed header values survive the store");
-            assert_eq!(get(&m.get(6), "deliveryMode").as_f64(), Some(2.0));
+            assert_eq!(properties.get(3).as_f64(), Some(2.0));
         }
     }
     let expected: Vec<(String, bool)> =
