@@ -18,7 +18,7 @@ SCRATCH := build/scratch
 header = @printf '\n==== %s ====\n' "$(1)"
 
 .PHONY: help setup build build-dev pack scratch demo bench clean test \
-	test-native test-wasm-node test-wasm-browser test-js test-types test-examples test-browser test-bench-smoke
+	test-native test-wasm-node test-wasm-browser test-js test-types test-examples test-browser test-edge test-bench-smoke
 
 help:
 	@echo "make demo    build, pack and serve www/ on http://127.0.0.1:$(PORT)/ (PORT=... to change)"
@@ -48,7 +48,7 @@ scratch: pack
 	@bash scripts/install-pkg.sh $(SCRATCH)
 	@rm -rf $(SCRATCH)/tests && mkdir -p $(SCRATCH)/tests && cp -R tests/js tests/types $(SCRATCH)/tests/
 
-test: setup test-native test-wasm-node test-wasm-browser test-js test-types test-examples test-browser test-bench-smoke
+test: setup test-native test-wasm-node test-wasm-browser test-js test-types test-examples test-browser test-edge test-bench-smoke
 	$(call header,all test layers passed)
 
 test-native: setup
@@ -94,6 +94,10 @@ bench: scratch
 	cargo run --profile bench-native --example bench_routing
 	$(call header,bench: durable publishes in headless Chromium)
 	node bench/durable.mjs --node-modules $(SCRATCH)/node_modules
+
+test-edge: scratch
+	$(call header,test-edge: API subset in workerd, Deno, edge-runtime, Node ESM/CJS; Durable Object and Deno KV restarts)
+	node tests/edge/run.mjs --scratch $(SCRATCH)
 
 test-bench-smoke: scratch
 	$(call header,test-bench-smoke: every benchmark once, small)

@@ -361,3 +361,11 @@ await cch.close();
 await conn.close();
 
 export { counts, exchangeName, wrote, emitted, listeners, asChannel, asConfirm, busName, v, kinds };
+
+// Store adapters for edge runtimes, from their own entry points.
+import { durableObjectStore } from "switchyard/store-durable-object";
+import { denoKvStore } from "switchyard/store-deno-kv";
+const doStore: StoreAdapter = durableObjectStore({}, { prefix: "bus:" });
+const kvStore: StoreAdapter = denoKvStore({}, ["bus"]);
+await connect("switchyard://edge", { storage: doStore });
+void kvStore;
