@@ -60,7 +60,7 @@ test-wasm-node: setup
 	$(WASM_TEST) --test wasm_node
 
 test-wasm-browser: setup
-	$(call header,test-wasm-browser: wasm test tree in headless Chromium (page, dedicated, shared and service worker))
+	$(call header,test-wasm-browser: wasm test tree in headless Chromium (page / dedicated / shared / service worker))
 	CHROMEDRIVER=/usr/bin/chromedriver $(WASM_TEST) --test wasm_browser --test wasm_dedicated_worker \
 	  --test wasm_shared_worker --test wasm_service_worker
 
@@ -90,17 +90,17 @@ demo: pack
 # Benchmarks print tables beside the alternatives; they never fail on a timing. `make test`
 # runs them in smoke mode only (a check that they still run).
 bench: scratch
-	$(call header,bench: routing in the core (native, opt-level 3))
+	$(call header,bench: routing in the core (native; opt-level 3))
 	cargo run --profile bench-native --example bench_routing
 	$(call header,bench: durable publishes in headless Chromium)
 	node bench/durable.mjs --node-modules $(SCRATCH)/node_modules
 
 test-edge: scratch
-	$(call header,test-edge: API subset in workerd, Deno, edge-runtime, Node ESM/CJS; Durable Object and Deno KV restarts)
+	$(call header,test-edge: API subset in workerd / Deno / edge-runtime / Node ESM+CJS; Durable Object and Deno KV restarts)
 	node tests/edge/run.mjs --scratch $(SCRATCH)
 
 test-bench-smoke: scratch
-	$(call header,test-bench-smoke: every benchmark once, small)
+	$(call header,test-bench-smoke: every benchmark once; small)
 	cargo run --release --example bench_routing -- --smoke
 	node bench/durable.mjs --smoke --node-modules $(SCRATCH)/node_modules
 
