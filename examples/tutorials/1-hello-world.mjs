@@ -4,6 +4,7 @@
 // the only change is the import (amqplib → switchyard). This version sends ten messages.
 //   node examples/tutorials/1-hello-world.mjs
 import amqp from "switchyard";
+import { drained } from "./drained.mjs";
 
 // --- receive.js -------------------------------------------------------------------------------
 async function receive() {
@@ -45,17 +46,6 @@ async function send() {
 // --- running both (not part of the tutorial) --------------------------------------------------
 // Start the consumer, run the producer, wait until the queue is drained, then stop the consumer
 // the way Ctrl+C would. switchyard's stats() tells when nothing is left to print.
-async function drained(...queues) {
-  const connection = await amqp.connect();
-  const channel = await connection.createChannel();
-  for (;;) {
-    const stats = await Promise.all(queues.map((queue) => channel.stats(queue)));
-    if (stats.every((s) => s.messages + s.unacked + s.delayed === 0)) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await connection.close();
-  await new Promise((resolve) => setTimeout(resolve, 50));
-}
 
 await receive();
 await send();

@@ -4,6 +4,7 @@
 // so this takes about nine seconds. Only the import differs from the tutorial (amqplib → switchyard).
 //   node examples/tutorials/2-work-queues.mjs
 import amqp from "switchyard";
+import { drained } from "./drained.mjs";
 
 // --- worker.js --------------------------------------------------------------------------------
 async function worker() {
@@ -47,17 +48,6 @@ async function newTask(...argv) {
 }
 
 // --- running both (not part of the tutorial) --------------------------------------------------
-async function drained(...queues) {
-  const connection = await amqp.connect();
-  const channel = await connection.createChannel();
-  for (;;) {
-    const stats = await Promise.all(queues.map((queue) => channel.stats(queue)));
-    if (stats.every((s) => s.messages + s.unacked + s.delayed === 0)) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await connection.close();
-  await new Promise((resolve) => setTimeout(resolve, 50));
-}
 
 await worker();
 await worker();

@@ -4,6 +4,7 @@
 // receiveLogs() returns its queue's name so the runner below can tell when it was consumed.
 //   node examples/tutorials/3-publish-subscribe.mjs
 import amqp from "switchyard";
+import { drained } from "./drained.mjs";
 
 // --- receive_logs.js --------------------------------------------------------------------------
 async function receiveLogs() {
@@ -43,17 +44,6 @@ async function emitLog(...argv) {
 }
 
 // --- running both (not part of the tutorial) --------------------------------------------------
-async function drained(...queues) {
-  const connection = await amqp.connect();
-  const channel = await connection.createChannel();
-  for (;;) {
-    const stats = await Promise.all(queues.map((queue) => channel.stats(queue)));
-    if (stats.every((s) => s.messages + s.unacked + s.delayed === 0)) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await connection.close();
-  await new Promise((resolve) => setTimeout(resolve, 50));
-}
 
 const queues = [await receiveLogs(), await receiveLogs()];
 await emitLog();

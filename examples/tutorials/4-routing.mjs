@@ -4,6 +4,7 @@
 // differs (amqplib → switchyard), and receiveLogsDirect() returns its queue's name for the runner.
 //   node examples/tutorials/4-routing.mjs
 import amqp from "switchyard";
+import { drained } from "./drained.mjs";
 
 // --- receive_logs_direct.js -------------------------------------------------------------------
 async function receiveLogsDirect(...severities) {
@@ -46,17 +47,6 @@ async function emitLogDirect(...argv) {
 }
 
 // --- running both (not part of the tutorial) --------------------------------------------------
-async function drained(...queues) {
-  const connection = await amqp.connect();
-  const channel = await connection.createChannel();
-  for (;;) {
-    const stats = await Promise.all(queues.map((queue) => channel.stats(queue)));
-    if (stats.every((s) => s.messages + s.unacked + s.delayed === 0)) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await connection.close();
-  await new Promise((resolve) => setTimeout(resolve, 50));
-}
 
 const queues = [
   await receiveLogsDirect("warning", "error"),
