@@ -72,3 +72,19 @@ export function encodeSnapshot(snapshot) {
   put("putDelayed", snapshot.delayed);
   return tape;
 }
+
+// ----- shared by the store adapters (stores.js, store-durable-object.js, store-deno-kv.js) -----
+
+/** The identity of a binding record, as every adapter keys it. */
+export const bindingKey = (b) => JSON.stringify([b.source, b.destinationType, b.destination, b.routingKey, b.arguments]);
+
+/** A put operation's record without its `op` field. */
+export const strip = ({ op, ...record }) => record;
+
+/** An adapter's error: name "StoreError", a `SWITCHYARD_…` code, the underlying cause. */
+export function storeError(message, code, cause) {
+  const e = new Error(message, { cause });
+  e.name = "StoreError";
+  e.code = code;
+  return e;
+}

@@ -23,18 +23,11 @@
 // done. Keep messages under 64 KiB (`maxMessageBytes`): a bigger one fails its batch.
 // Deno KV with a local path has one writer per process; do not open one file from two processes.
 
+import { bindingKey, storeError, strip } from "./records.js";
+
 const MAX_MUTATIONS = 1000;
 const MAX_BYTES = 800 * 1024;
 
-const bindingKey = (b) => JSON.stringify([b.source, b.destinationType, b.destination, b.routingKey, b.arguments]);
-const strip = ({ op, ...record }) => record;
-
-function storeError(message, code, cause) {
-  const e = new Error(message, { cause });
-  e.name = "StoreError";
-  e.code = code;
-  return e;
-}
 
 // A generous size estimate of a key or value (KV counts its own encoding).
 function sizeOf(v) {

@@ -25,16 +25,9 @@
 // a hosted bus fire when the object next runs; set an alarm (`ctx.storage.setAlarm`) for the next
 // due time if they must fire with no traffic.
 
-const bindingKey = (b) => JSON.stringify([b.source, b.destinationType, b.destination, b.routingKey, b.arguments]);
-const pad = (id) => String(id).padStart(20, "0");
-const strip = ({ op, ...record }) => record;
+import { bindingKey, storeError, strip } from "./records.js";
 
-function storeError(message, code, cause) {
-  const e = new Error(message, { cause });
-  e.name = "StoreError";
-  e.code = code;
-  return e;
-}
+const pad = (id) => String(id).padStart(20, "0");
 
 /**
  * A store in Durable Object storage. `storage` is the object's `state.storage`; `prefix`

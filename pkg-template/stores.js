@@ -7,16 +7,9 @@
 //   close()    releases the store.
 // The operations are plain objects; their shapes are documented in src/bindings/records.rs.
 
-const bindingKey = (b) => JSON.stringify([b.source, b.destinationType, b.destination, b.routingKey, b.arguments]);
-const messageKey = (m) => `${m.queue}\u0000${m.id}`;
-const strip = ({ op, ...record }) => record;
+import { bindingKey, storeError, strip } from "./records.js";
 
-function storeError(message, code, cause) {
-  const e = new Error(message, { cause });
-  e.name = "StoreError";
-  e.code = code;
-  return e;
-}
+const messageKey = (m) => `${m.queue}\u0000${m.id}`;
 
 /** A store in `Map`s: for tests, and the reference for what applying a batch means. */
 export function mapStore() {
