@@ -2,7 +2,8 @@
 //! same value, errors as real `Error`s with codes, bad input that leaves the channel working,
 //! timers on the global `setTimeout`, re-entrant calls from event handlers.
 
-use js_sys::{Array, Object, Promise, Reflect};
+use super::{get, obj};
+use js_sys::{Array, Object, Promise};
 use switchyard::bindings::bus::Bus;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -56,18 +57,6 @@ extern "C" {
     fn count(sink: &JsValue, kind: &str) -> u32;
     #[wasm_bindgen(js_name = reentrantWorker)]
     fn reentrant_worker(sink: &JsValue, bus: &JsValue, ch: f64) -> Array;
-}
-
-fn get(o: &JsValue, k: &str) -> JsValue {
-    Reflect::get(o, &k.into()).unwrap()
-}
-
-fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        Reflect::set(&o, &(*k).into(), v).unwrap();
-    }
-    o.into()
 }
 
 fn events(sink: &JsValue) -> Array {

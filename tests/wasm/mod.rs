@@ -18,6 +18,20 @@ fn global(name: &str) -> JsValue {
     Reflect::get(&js_sys::global(), &name.into()).expect("reading a global property")
 }
 
+/// A property of a JavaScript object (shared by the test modules).
+fn get(o: &JsValue, k: &str) -> JsValue {
+    Reflect::get(o, &k.into()).unwrap()
+}
+
+/// A plain object from pairs.
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &(*k).into(), v).unwrap();
+    }
+    o.into()
+}
+
 fn call_method(target: &JsValue, name: &str, args: &[JsValue]) -> JsValue {
     let method: Function = Reflect::get(target, &name.into())
         .unwrap()

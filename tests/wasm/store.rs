@@ -2,7 +2,8 @@
 //! confirms held until the store commits, and a broker restored from a snapshot of what a
 //! store kept (the same in Node, a page and a worker).
 
-use js_sys::{Array, Object, Promise, Reflect};
+use super::{call_method, get, obj};
+use js_sys::{Array, Promise, Reflect};
 use switchyard::bindings::bus::Bus;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -61,23 +62,6 @@ extern "C" {
     fn tick() -> Promise;
 }
 
-fn get(o: &JsValue, k: &str) -> JsValue {
-    Reflect::get(o, &k.into()).unwrap()
-}
-
-fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        Reflect::set(&o, &(*k).into(), v).unwrap();
-    }
-    o.into()
-}
-
-fn call(o: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
-    let f: js_sys::Function = get(o, method).unchecked_into();
-    f.apply(o, &args.iter().collect::<Array>()).unwrap()
-}
-
 fn kinds(sink: &JsValue, kind: &str) -> Vec<JsValue> {
     Array::from(&get(sink, "events")).iter().filter(|e| get(e, "kind").as_string().as_deref() == Some(kind)).collect()
 }
@@ -100,7 +84,7 @@ async fn commit_all(sink: &JsValue, bus: &Bus) {
             break;
         }
         for b in pending {
-            call(sink, "apply", &[decode_ops(&get(&b, "tape")).into()]);
+            call_method(sink, "apply", &[decode_ops(&get(&b, "tape")).into()]);
             Reflect::set(&b, &"done".into(), &true.into()).unwrap();
             bus.store_done(get(&b, "batch").as_f64().unwrap(), true);
         }
@@ -162,7 +146,7 @@ async fn a_restored_bus_has_the_durable_queues_and_messages_back() {
     commit_all(&sink, &bus).await;
     assert_eq!(get(&get(&sink, "messages"), "size").as_f64(), Some(2.0), "the acked message left the store");
 
-    let snapshot = encode_snapshot(&call(&sink, "snapshot", &[]));
+    let snapshot = encode_snapshot(&call_method(&sink, "snapshot", &[]));
     let sink2 = store_sink();
     let restored = Bus::new(sink2.clone().unchecked_into(), JsValue::UNDEFINED, 2.0, snapshot).unwrap();
     let ch2 = restored.open_channel(restored.open_connection().unwrap()).unwrap();
