@@ -224,12 +224,12 @@ test("connection.topology() and connection.stats() describe the bus live", async
   const conn = await connect(`switchyard://${uniq("topo")}`);
   t.after(() => conn.close());
   const ch = await conn.createChannel();
-  const before = conn.topology();
+  const before = await conn.topology();
   assert.ok(before.exchanges.some((x) => x.name === "amq.topic" && x.type === "topic"));
   await ch.assertExchange("logs", "topic", { durable: false });
   await ch.assertQueue("errors", { durable: false, messageTtl: 1000 });
   await ch.bindQueue("errors", "logs", "*.error");
-  const after = conn.topology();
+  const after = await conn.topology();
   assert.notEqual(after.version, before.version, "version changes with the topology");
   assert.deepEqual(after.bindings.filter((b) => b.source === "logs"), [
     { source: "logs", destination: "errors", destinationType: "queue", key: "*.error", arguments: {} },
@@ -237,5 +237,5 @@ test("connection.topology() and connection.stats() describe the bus live", async
   assert.equal(after.queues.find((q) => q.name === "errors").arguments["x-message-ttl"], 1000);
   ch.publish("logs", "db.error", Buffer.from("x"));
   await new Promise((r) => setTimeout(r, 10));
-  assert.equal(conn.stats().find((s) => s.queue === "errors").messages, 1);
+  assert.equal((await conn.stats()).find((s) => s.queue === "errors").messages, 1);
 });

@@ -64,7 +64,7 @@ async function reset(ch) {
   publisher.stopLoad();
   publisher.clearReplies();
   await consumers.removeAll();
-  const t = conn.topology();
+  const t = await conn.topology();
   for (const x of t.queues) await ch.deleteQueue(x.name);
   for (const x of t.exchanges) if (x.name !== "" && !x.name.startsWith("amq.")) await ch.deleteExchange(x.name);
   metrics.reset();

@@ -42,20 +42,38 @@ export class LocalSource {
    */
   watch({ onTopology, onSample }) {
     this.#onTopology = onTopology;
-    const pollTopology = () => {
-      const topology = this.#conn.topology();
-      if (topology.version === this.#version) return;
-      this.#version = topology.version;
-      onTopology(topology);
+    // Both are asked of the bus's leader, which may be another tab: one request at a time each.
+    let asking = false;
+    const pollTopology = async () => {
+      if (asking) return;
+      asking = true;
+      try {
+        const topology = await this.#conn.topology();
+        if (topology.version === this.#version) return;
+        this.#version = topology.version;
+        onTopology(topology);
+      } finally {
+        asking = false;
+      }
+    };
+    let sampling = false;
+    const sample = async () => {
+      if (sampling) return;
+      sampling = true;
+      try {
+        onSample(performance.now(), await this.#conn.stats());
+      } finally {
+        sampling = false;
+      }
     };
     pollTopology();
     this.#timers.push(setInterval(pollTopology, TOPOLOGY_MS));
-    this.#timers.push(setInterval(() => onSample(performance.now(), this.#conn.stats()), SAMPLE_MS));
+    this.#timers.push(setInterval(sample, SAMPLE_MS));
   }
 
   /** Redraws now, e.g. when a consumer of this page changes in a way the broker cannot see. */
-  refresh() {
-    this.#onTopology(this.#conn.topology());
+  async refresh() {
+    this.#onTopology(await this.#conn.topology());
   }
 
   stop() {
