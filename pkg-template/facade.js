@@ -6,7 +6,7 @@
 import { Bus, version as wasmVersion } from "./switchyard.js";
 import { indexedDBStore, mapStore } from "./stores.js";
 import { decodeOps, encodeSnapshot, propertiesFromArray } from "./records.js";
-import { LinkClient, originMissing } from "./link.js";
+import { LinkClient, contextKind, originMissing } from "./link.js";
 
 export { indexedDBStore, mapStore };
 
@@ -419,6 +419,21 @@ export class Connection extends Emitter {
   }
 
   /**
+   * The contexts (tabs, frames, workers) connected to the bus, the leader first, each with its
+   * consumers (a switchyard addition): `[{ id, kind, label, leader, connections, consumers:
+   * [{ queue, consumerTag }] }]`. A bus of scope "local" has one context, this one.
+   */
+  async contexts() {
+    if (this.#closed) throw connectionClosedError();
+    if (this.#state.bus.contexts) return this.#state.bus.contexts();
+    const consumers = [];
+    for (const ch of this.#state.channels.values()) {
+      for (const consumerTag of ch._consumers.keys()) consumers.push({ queue: ch._queues.get(consumerTag), consumerTag });
+    }
+    return [{ id: null, kind: contextKind(), label: "", leader: true, connections: this.#state.connections.size, consumers }];
+  }
+
+  /**
    * Where this connection's broker runs (a switchyard addition): `{ scope, contextId, leaderId,
    * leader }`. On an origin-wide bus, `leader` tells whether this context runs the broker; the
    * connection emits `failover` ({ leaderId, leader, errors }) once it is re-established on a
@@ -519,6 +534,7 @@ export class Channel extends Emitter {
     this.connection = connection;
     this._closed = false;
     this._consumers = new Map();
+    this._queues = new Map(); // consumer tag -> queue name
     this._errorSurfaced = false;
   }
 
@@ -628,6 +644,7 @@ export class Channel extends Emitter {
       }
       return after(bus.consume(id, queue, options), (consumerTag) => {
         this._consumers.set(consumerTag, onMessage);
+        this._queues.set(consumerTag, queue);
         signal?.addEventListener(
           "abort",
           () => {

@@ -440,6 +440,8 @@ export declare class Connection {
   topology(): Promise<Topology>;
   /** Counters of every queue now (switchyard; asked of the bus's leader). */
   stats(): Promise<QueueStats[]>;
+  /** The tabs and workers on the bus, the leader first, with their consumers (switchyard). */
+  contexts(): Promise<ContextInfo[]>;
   /** Where this connection's broker runs (switchyard). */
   linkState(): LinkState;
   createChannel(): Promise<Channel>;
@@ -449,6 +451,19 @@ export declare class Connection {
 }
 
 export interface Connection extends Emitter<ConnectionEvents> {}
+
+/** One context on a bus, as Connection#contexts() lists it. */
+export interface ContextInfo {
+  /** Its id (null for a bus of scope "local"). */
+  id: string | null;
+  /** "tab", "frame", "dedicated worker", "shared worker", "service worker" or "realm". */
+  kind: string;
+  /** The page's title or the worker's path. */
+  label: string;
+  leader: boolean;
+  connections: number;
+  consumers: { queue: string; consumerTag: string }[];
+}
 
 /** What Connection#linkState() returns. */
 export interface LinkState {

@@ -20,7 +20,7 @@
 //   received but did not confirm (code SWITCHYARD_LEADER_LOST: their outcome is unknown).
 //
 // Messages (all plain objects, structured-cloned by BroadcastChannel):
-//   { v, t: "hello", from, storage }                        context → leader (on `up`)
+//   { v, t: "hello", from, storage, kind, label }           context → leader (on `up`)
 //   { v, t: "welcome", leader, storage, maxMessageBytes }   leader → context
 //   { v, t: "leader", leader }                              leader → everyone (on `all`)
 //   { v, t: "f", from, n, f: [frame…] }                     context → leader; n: last frame number
@@ -44,6 +44,18 @@ export const PROTOCOL = 1;
 
 const NEVER = new Promise(() => {});
 const name = (bus, what) => `switchyard:${bus}:${what}`;
+
+/** What kind of context this is: "tab", "frame", "dedicated worker", "shared worker", … */
+export function contextKind() {
+  const g = globalThis;
+  if (typeof g.ServiceWorkerGlobalScope === "function" && g instanceof g.ServiceWorkerGlobalScope) return "service worker";
+  if (typeof g.SharedWorkerGlobalScope === "function" && g instanceof g.SharedWorkerGlobalScope) return "shared worker";
+  if (typeof g.DedicatedWorkerGlobalScope === "function" && g instanceof g.DedicatedWorkerGlobalScope) return "dedicated worker";
+  if (typeof g.window === "object") return g.window !== g.window.top ? "frame" : "tab";
+  return "realm";
+}
+
+const contextLabel = () => globalThis.document?.title || globalThis.location?.pathname || globalThis.name || "";
 
 /** What this context lacks for the origin-wide bus (empty when it has everything). */
 export function originMissing() {
@@ -84,7 +96,7 @@ const CHANNEL_CALLS = new Set([
   "assertExchange", "deleteExchange", "bindExchange", "assertQueue", "deleteQueue", "purgeQueue",
   "bindQueue", "consume", "cancel", "get", "prefetch", "recover", "closeChannel",
 ]);
-const BUS_CALLS = new Set(["stats", "allStats", "topology", "topologyVersion", "ping"]);
+const BUS_CALLS = new Set(["stats", "allStats", "topology", "topologyVersion", "ping", "contexts"]);
 const RECOVERY_CALLS = new Set(["assertExchange", "bindExchange", "assertQueue", "redeclareQueue", "bindQueue"]);
 
 // ----- leader side ----------------------------------------------------------------------------
@@ -105,6 +117,7 @@ export class Host {
   /** The session of the leader's own context: frames executed and events delivered in place. */
   selfSession(client) {
     const s = new Session(this, this.id, null, client);
+    s.info = { kind: contextKind(), label: contextLabel() };
     this.sessions.set(this.id, s);
     return s;
   }
@@ -129,19 +142,32 @@ export class Host {
       }
       return;
     }
-    if (m.t === "hello") this.hello(m.from);
+    if (m.t === "hello") this.hello(m);
     else if (m.t === "f" && Array.isArray(m.f)) this.sessions.get(m.from)?.receive(m);
   }
 
-  hello(from) {
+  hello({ from, kind, label }) {
     let s = this.sessions.get(from);
     if (!s) {
       s = new Session(this, from, new BroadcastChannel(name(this.bus, `to:${from}`)), null);
+      s.info = { kind: String(kind ?? "context"), label: String(label ?? "") };
       this.sessions.set(from, s);
       // Granted when the context ends: then its connections are lost connections.
       navigator.locks.request(name(this.bus, `ctx:${from}`), () => this.drop(from)).catch(() => {});
     }
     s.post({ v: PROTOCOL, t: "welcome", leader: this.id, storage: this.storage, maxMessageBytes: this.state.maxMessageBytes });
+  }
+
+  /** The contexts on the bus, the leader first, each with its consumers. */
+  contexts() {
+    return [...this.sessions.values()].map((s) => ({
+      id: s.id,
+      kind: s.info.kind,
+      label: s.info.label,
+      leader: s.id === this.id,
+      connections: s.conns.size,
+      consumers: [...s.consumers.values()].map(({ queue, consumerTag }) => ({ queue, consumerTag })),
+    }));
   }
 
   drop(from) {
@@ -165,6 +191,8 @@ class Session {
     this.out = [];
     this.rx = 0;
     this.scheduled = false;
+    this.consumers = new Map(); // `${ch} ${tag}` -> { queue, consumerTag, ch }
+    this.info = { kind: "context", label: "" };
   }
 
   post(m) {
@@ -295,7 +323,11 @@ class Session {
 
   call(ch, method, args) {
     const bus = this.host.state.bus;
-    if (BUS_CALLS.has(method)) return method === "ping" ? true : bus[method](...args);
+    if (BUS_CALLS.has(method)) {
+      if (method === "ping") return true;
+      if (method === "contexts") return this.host.contexts();
+      return bus[method](...args);
+    }
     if (!CHANNEL_CALLS.has(method)) {
       throw coded(TypeError, "TypeError", `unknown link call '${String(method)}'`, "SWITCHYARD_PROTOCOL_MISMATCH");
     }
@@ -303,6 +335,8 @@ class Session {
     if (!r) throw channelGone();
     const value = bus[method](r.b, ...args);
     if (method === "closeChannel") this.forgetChannel(ch);
+    else if (method === "consume") this.consumers.set(`${ch} ${value}`, { queue: args[0], consumerTag: value, ch });
+    else if (method === "cancel") this.consumers.delete(`${ch} ${args[0]}`);
     return value;
   }
 
@@ -355,7 +389,10 @@ class Session {
         r.seqs.delete(seq);
         this.emit(["c", ch, local, ack, errorInfo(reason)]);
       },
-      _cancelled: (consumerTag) => this.emit(["x", ch, consumerTag]),
+      _cancelled: (consumerTag) => {
+        this.consumers.delete(`${ch} ${consumerTag}`);
+        this.emit(["x", ch, consumerTag]);
+      },
       _closedByServer: (err) => {
         this.forgetChannel(ch);
         this.emit(["chc", ch, errorInfo(err)]);
@@ -368,6 +405,7 @@ class Session {
     if (!r) return;
     this.chans.delete(ch);
     this.host.state.channels.delete(r.b);
+    for (const [k, c] of this.consumers) if (c.ch === ch) this.consumers.delete(k);
   }
 
   forgetConnection(conn) {
@@ -459,7 +497,7 @@ export class LinkClient {
   }
 
   hello() {
-    this.up.postMessage({ v: PROTOCOL, t: "hello", from: this.id, storage: this.storage });
+    this.up.postMessage({ v: PROTOCOL, t: "hello", from: this.id, storage: this.storage, kind: contextKind(), label: contextLabel() });
   }
 
   fail(err) {
@@ -947,5 +985,9 @@ class ClientBus {
 
   topology() {
     return this.c.call(null, "topology", []);
+  }
+
+  contexts() {
+    return this.c.call(null, "contexts", []);
   }
 }

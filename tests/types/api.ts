@@ -37,6 +37,8 @@ const topo = await conn.topology();
 const firstQueue: string | undefined = topo.queues[0]?.name;
 const totalDepth: number = (await conn.stats()).reduce((n, s) => n + s.messages, 0);
 const link = conn.linkState();
+const others: string[] = (await conn.contexts()).filter((c) => !c.leader).map((c) => `${c.kind} ${c.consumers.length}`);
+console.log(others);
 const leads: boolean = link.leader;
 const where: "origin" | "local" = link.scope;
 conn.on("failover", (info) => console.log(info.leaderId, info.errors.length, leads, where));
