@@ -171,7 +171,11 @@ export class BusView {
     this.#list.replaceChildren(
       ...this.#contexts.map((c) => {
         const self = c.id === this.self;
-        const consumers = c.consumers.map((x) => h("li", { class: "chip", title: `consumerTag ${x.consumerTag}` }, h("span", {}, x.consumerTag.split(" · ").at(-1)), " → ", h("code", {}, x.queue)));
+        const consumers = c.consumers.map((x) =>
+          x.queue === "amq.rabbitmq.reply-to"
+            ? h("li", { class: "chip reply-to", title: `consumerTag ${x.consumerTag}: the publish form's replies (direct reply-to)` }, "replies ← ", h("code", {}, "amq.rabbitmq.reply-to"))
+            : h("li", { class: "chip", title: `consumerTag ${x.consumerTag}` }, h("span", {}, x.consumerTag.split(" · ").at(-1)), " → ", h("code", {}, x.queue)),
+        );
         return h(
           "li",
           { class: `context${c.leader ? " leader" : ""}${self ? " self" : ""}`, "data-context": this.nameOf(c), "data-kind": c.kind, "data-leader": c.leader ? "true" : "false" },

@@ -167,7 +167,7 @@ export class TopologyView {
     const lanes = dlx.length;
     const left = Math.max(toExchange.length || alternates.length ? 40 : 0, lanes ? 8 + lanes * 9 : 0);
     const longest = Math.max(0, ...this.#consumers.map((c) => c.label.length));
-    const cw = hasConsumers ? clamp(longest * 6.4 + 22, 48, Math.min(130, W * 0.2)) : 0;
+    const cw = hasConsumers ? clamp(longest * 6.4 + 22, 48, Math.min(180, W * 0.3)) : 0;
     const gapC = hasConsumers ? 30 + lanes * 9 : lanes ? 8 + lanes * 9 : 0;
     const nodeW = clamp(W * (narrow ? 0.32 : 0.25), 96, 184);
     const xEx = PAD + left;
