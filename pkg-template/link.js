@@ -101,6 +101,33 @@ const RECOVERY_CALLS = new Set(["assertExchange", "bindExchange", "assertQueue",
 
 // ----- leader side ----------------------------------------------------------------------------
 
+// A hidden tab's timers are throttled (Chrome: once a second, then once a minute after five
+// minutes hidden); a dedicated worker's are not, and its messages reach the tab at once. While a
+// leader tab is hidden, a worker ticks the broker's timers (TTL, delays, queue expiry).
+const TICK_MS = 100;
+const CLOCK = "let t;onmessage=(e)=>{clearInterval(t);if(e.data>0)t=setInterval(()=>postMessage(0),e.data)}";
+
+function hiddenTabClock(tick) {
+  const doc = globalThis.document;
+  if (!doc || typeof Worker !== "function" || typeof Blob !== "function" || !globalThis.URL?.createObjectURL) return;
+  let worker;
+  const update = () => {
+    if (!doc.hidden) return worker?.postMessage(0);
+    if (worker === undefined) {
+      try {
+        worker = new Worker(URL.createObjectURL(new Blob([CLOCK], { type: "text/javascript" })));
+        worker.onmessage = tick;
+        worker.onerror = () => (worker = null); // e.g. a Content-Security-Policy without blob: workers
+      } catch {
+        worker = null;
+      }
+    }
+    worker?.postMessage(TICK_MS);
+  };
+  doc.addEventListener("visibilitychange", update);
+  update();
+}
+
 /** Runs the broker for every context of the bus (in the leader). */
 export class Host {
   constructor(bus, state, selfId, storage) {
@@ -125,6 +152,7 @@ export class Host {
   listen() {
     this.up = new BroadcastChannel(name(this.bus, "up"));
     this.up.onmessage = (event) => this.receive(event.data);
+    hiddenTabClock(() => this.state.bus.tick());
   }
 
   receive(m) {

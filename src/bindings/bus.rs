@@ -185,6 +185,12 @@ impl Bus {
         Ok(Bus { driver: Driver::new(broker, sink), max_message_bytes })
     }
 
+    /// Runs the broker's timers (TTL, delays, queue expiry) that are due now. The broker arms
+    /// `setTimeout` by itself; this is for a second clock where that one is throttled.
+    pub fn tick(&self) {
+        self.driver.tick();
+    }
+
     /// Store operations emitted so far (see `storeCommitted`).
     #[wasm_bindgen(js_name = storeEmitted)]
     pub fn store_emitted(&self) -> f64 {
