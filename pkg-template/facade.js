@@ -436,8 +436,8 @@ export class Connection extends Emitter {
   /**
    * Where this connection's broker runs (a switchyard addition): `{ scope, contextId, leaderId,
    * leader }`. On an origin-wide bus, `leader` tells whether this context runs the broker; the
-   * connection emits `failover` ({ leaderId, leader, errors }) once it is re-established on a
-   * new leader.
+   * connection emits `leaderLost` ({ leaderId, at }) when the leader ends and `failover`
+   * ({ leaderId, leader, errors }) once it is re-established on a new leader.
    */
   linkState() {
     return this.#state.linkState?.() ?? { scope: "local", contextId: null, leaderId: null, leader: true };

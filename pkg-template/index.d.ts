@@ -416,6 +416,9 @@ export interface ConnectionEvents {
   /** Origin-wide bus: the connection was re-established on a new leader (consumers, prefetch
    * and the topology it declared were re-created there). */
   failover: [info: FailoverInfo];
+  /** Origin-wide bus: the leader context ended (`at`: Date.now() when this context noticed);
+   * calls wait for the next leader, and `failover` follows once the connection is re-created. */
+  leaderLost: [info: { leaderId: string; at: number }];
 }
 
 export interface ChannelEvents {

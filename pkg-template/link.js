@@ -55,7 +55,8 @@ export function contextKind() {
   return "realm";
 }
 
-const contextLabel = () => globalThis.document?.title || globalThis.location?.pathname || globalThis.name || "";
+// A page's title, a worker's name (`new Worker(url, { name })`) or else its script's path.
+const contextLabel = () => globalThis.document?.title || globalThis.name || globalThis.location?.pathname || "";
 
 /** What this context lacks for the origin-wide bus (empty when it has everything). */
 export function originMissing() {
@@ -643,6 +644,8 @@ export class LinkClient {
       r.tagBase = r.maxTag;
       this.channels.get(ch)?._leaderLost?.(resent.get(ch) ?? new Set());
     }
+    const at = Date.now();
+    for (const conn of this.connections.values()) conn.emit("leaderLost", { leaderId: leader, at });
   }
 
   // A (new) leader: re-create this context's connections, channels, topology and consumers

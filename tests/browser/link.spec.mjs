@@ -258,6 +258,8 @@ async function leaderKilled(how, args) {
     assert.equal(s.failovers.length, 1, `${s.label}: one failover event: ${JSON.stringify(s.failovers)}`);
     assert.deepEqual([s.failovers[0].leaderId, s.failovers[0].leader], [newLeaderId, s.contextId === newLeaderId], `${s.label}: the failover event names the new leader`);
     assert.deepEqual(s.failovers[0].errors, [], `${s.label}: everything re-created on the new leader`);
+    assert.deepEqual(s.leadersLost.map((e) => e.leaderId), [leaderState.contextId], `${s.label}: one leaderLost naming the dead leader`);
+    assert.ok(s.leadersLost[0].at <= s.failovers[0].at, `${s.label}: leaderLost before failover`);
     assert.deepEqual(s.events, [], `${s.label}: no channel or connection closed`);
   }
 

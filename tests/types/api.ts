@@ -42,6 +42,7 @@ console.log(others);
 const leads: boolean = link.leader;
 const where: "origin" | "local" = link.scope;
 conn.on("failover", (info) => console.log(info.leaderId, info.errors.length, leads, where));
+conn.on("leaderLost", ({ leaderId, at }) => console.log(leaderId.length + at));
 const v: string = amqp.version() + version();
 // amqplib's URL object defaults its protocol to amqp.
 await connect({ hostname: "localhost" });

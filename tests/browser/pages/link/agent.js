@@ -29,6 +29,7 @@ export function createAgent({ bus, label }) {
     lib: switchyard,
     conn: null,
     failovers: [], // { at, leaderId, leader } per "failover" event
+    leadersLost: [], // { at, leaderId } per "leaderLost" event
     events: [], // anything unexpected: channel/connection errors and closes
     consumers: new Map(),
     publishers: new Map(),
@@ -64,6 +65,7 @@ const commands = {
       const errors = (e?.errors ?? []).map((err) => `${err?.code} ${err?.message ?? err}`);
       agent.failovers.push({ at: Date.now(), leaderId: e?.leaderId, leader: e?.leader, errors });
     });
+    conn.on("leaderLost", (e) => agent.leadersLost.push({ at: e?.at, leaderId: e?.leaderId }));
     conn.on("error", (e) => agent.events.push(`connection error ${e?.code} ${e?.message}`));
     conn.on("close", () => agent.events.push("connection closed"));
     agent.conn = conn;
@@ -72,7 +74,7 @@ const commands = {
 
   /** The connection's link state, the failovers it saw and anything unexpected. */
   async state(agent) {
-    return { label: agent.label, ...agent.conn.linkState(), failovers: agent.failovers, events: agent.events };
+    return { label: agent.label, ...agent.conn.linkState(), failovers: agent.failovers, leadersLost: agent.leadersLost, events: agent.events };
   },
 
   stats: async (agent) => agent.conn.stats(),
