@@ -348,12 +348,28 @@ async function connectOrigin(name, storage, explicitStorage, maxMessageBytes, ad
   let pending = links.get(name);
   if (!pending) {
     const client = new LinkClient(name, storage, maxMessageBytes, (bus, s, max) => createBus(bus, s, max, true));
-    client.onFailed = () => links.get(name) === pending && links.delete(name);
+    const forget = () => links.get(name) === pending && links.delete(name);
+    client.onFailed = forget;
+    // In Node and Deno a realm leaves the bus with its last connection, so the process can exit
+    // (in browsers a context stays on the bus, and keeps leading it, until it ends).
+    if (needsKeepAlive) {
+      client.onIdle = () => {
+        forget();
+        client.leave();
+      };
+    }
     pending = client.start().then(() => client);
     links.set(name, pending);
     pending.catch(() => links.get(name) === pending && links.delete(name));
   }
-  const client = await pending;
+  keepAlive(1); // Node and Deno: joining waits on messages only
+  let client;
+  try {
+    client = await pending;
+  } finally {
+    keepAlive(-1);
+  }
+  if (client.left) return connectOrigin(name, storage, explicitStorage, maxMessageBytes, adapter); // left meanwhile
   if (explicitStorage && client.leaderStorage !== storage) {
     throw storageMismatch(name, `on this origin (its leader uses "${client.leaderStorage}")`);
   }
@@ -470,6 +486,7 @@ export class Connection extends Emitter {
     if (this.#closed) throw connectionClosedError();
     this.#finish(null);
     this.#state.bus.closeConnection(this.#id);
+    if (this.#state.connections.size === 0) this.#state.onIdle?.();
   }
 
   #finish(error) {
@@ -482,7 +499,9 @@ export class Connection extends Emitter {
   }
 
   _closedByServer(error) {
-    if (!this.#closed) this.#finish(error);
+    if (this.#closed) return;
+    this.#finish(error);
+    if (this.#state.connections.size === 0) this.#state.onIdle?.();
   }
 }
 

@@ -459,7 +459,7 @@ export interface Connection extends Emitter<ConnectionEvents> {}
 export interface ContextInfo {
   /** Its id (null for a bus of scope "local"). */
   id: string | null;
-  /** "tab", "frame", "dedicated worker", "shared worker", "service worker" or "realm". */
+  /** "tab", "frame", "dedicated worker", "shared worker", "service worker", "main thread" (Node, Deno) or "worker thread" (Node). */
   kind: string;
   /** The page's title or the worker's path. */
   label: string;

@@ -42,26 +42,44 @@ import { Bus } from "./switchyard.js";
 /** The version of the frame protocol. */
 export const PROTOCOL = 1;
 
-const NEVER = new Promise(() => {});
 const name = (bus, what) => `switchyard:${bus}:${what}`;
 
 /** What kind of context this is: "tab", "frame", "dedicated worker", "shared worker", … */
 export function contextKind() {
   const g = globalThis;
+  if (lockManager?.kind) return lockManager.kind;
   if (typeof g.ServiceWorkerGlobalScope === "function" && g instanceof g.ServiceWorkerGlobalScope) return "service worker";
   if (typeof g.SharedWorkerGlobalScope === "function" && g instanceof g.SharedWorkerGlobalScope) return "shared worker";
   if (typeof g.DedicatedWorkerGlobalScope === "function" && g instanceof g.DedicatedWorkerGlobalScope) return "dedicated worker";
   if (typeof g.window === "object") return g.window !== g.window.top ? "frame" : "tab";
-  return "realm";
+  return "main thread";
 }
 
 // A page's title, a worker's name (`new Worker(url, { name })`) or else its script's path.
-const contextLabel = () => globalThis.document?.title || globalThis.name || globalThis.location?.pathname || "";
+const contextLabel = () =>
+  globalThis.document?.title || globalThis.name || globalThis.location?.pathname || lockManager?.label || "";
+
+// The Web Locks API: the platform's, or one a runtime entry provides (Node's worker_threads).
+let lockManager = null;
+/** Used by runtime entries that bring their own lock manager (see node-locks.js); its `kind`
+ * and `label`, if any, name this context in Connection#contexts(). */
+export function useLocks(manager) {
+  lockManager = manager;
+}
+const locks = () => lockManager ?? globalThis.navigator?.locks;
+
+// A BroadcastChannel that does not keep a Node or Deno process alive by itself (an open
+// connection does, see the facade).
+function channel(channelName) {
+  const c = new BroadcastChannel(channelName);
+  c.unref?.();
+  return c;
+}
 
 /** What this context lacks for the origin-wide bus (empty when it has everything). */
 export function originMissing() {
   const missing = [];
-  if (!globalThis.navigator?.locks) missing.push("Web Locks (navigator.locks)");
+  if (!locks()) missing.push("Web Locks (navigator.locks)");
   if (typeof globalThis.BroadcastChannel !== "function") missing.push("BroadcastChannel");
   return missing;
 }
@@ -131,8 +149,9 @@ function hiddenTabClock(tick) {
 
 /** Runs the broker for every context of the bus (in the leader). */
 export class Host {
-  constructor(bus, state, selfId, storage) {
+  constructor(bus, state, selfId, storage, signal) {
     this.bus = bus;
+    this.signal = signal;
     this.state = state;
     this.id = selfId;
     this.storage = storage;
@@ -151,7 +170,7 @@ export class Host {
   }
 
   listen() {
-    this.up = new BroadcastChannel(name(this.bus, "up"));
+    this.up = channel(name(this.bus, "up"));
     this.up.onmessage = (event) => this.receive(event.data);
     hiddenTabClock(() => this.state.bus.tick());
   }
@@ -160,7 +179,7 @@ export class Host {
     if (m === null || typeof m !== "object" || typeof m.from !== "string" || m.from === this.id) return;
     if (m.v !== PROTOCOL) {
       if (m.t === "hello") {
-        const port = new BroadcastChannel(name(this.bus, `to:${m.from}`));
+        const port = channel(name(this.bus, `to:${m.from}`));
         port.postMessage({
           v: 1,
           t: "refused",
@@ -178,11 +197,11 @@ export class Host {
   hello({ from, kind, label }) {
     let s = this.sessions.get(from);
     if (!s) {
-      s = new Session(this, from, new BroadcastChannel(name(this.bus, `to:${from}`)), null);
+      s = new Session(this, from, channel(name(this.bus, `to:${from}`)), null);
       s.info = { kind: String(kind ?? "context"), label: String(label ?? "") };
       this.sessions.set(from, s);
       // Granted when the context ends: then its connections are lost connections.
-      navigator.locks.request(name(this.bus, `ctx:${from}`), () => this.drop(from)).catch(() => {});
+      locks().request(name(this.bus, `ctx:${from}`), { signal: this.signal }, () => this.drop(from)).catch(() => {});
     }
     s.post({ v: PROTOCOL, t: "welcome", leader: this.id, storage: this.storage, maxMessageBytes: this.state.maxMessageBytes });
   }
@@ -205,6 +224,15 @@ export class Host {
     this.sessions.delete(from);
     s.closeAll();
     s.port?.close();
+  }
+
+  // This context leaves the bus (its last connection closed, in Node or Deno): the others fail
+  // over to the next leader.
+  close() {
+    this.up?.close();
+    for (const s of this.sessions.values()) s.port?.close();
+    this.sessions.clear();
+    this.state.adapter?.close();
   }
 }
 
@@ -499,24 +527,45 @@ export class LinkClient {
     this.nextCall = 1;
     this.recoveryErrors = new Map();
     this.bus = new ClientBus(this);
+    // Leaving the bus: aborts the queued lock requests, releases the held ones.
+    this.leaving = new AbortController();
+    this.held = [];
+  }
+
+  // A lock callback's result that holds the lock until this context leaves the bus.
+  hold() {
+    return new Promise((release) => this.held.push(release));
+  }
+
+  /** Leaves the bus: in Node and Deno once the realm's last connection closed, so that the
+   * process can exit (pending lock requests and open channels would keep it alive). */
+  leave() {
+    if (this.left) return;
+    this.left = true;
+    this.live = false;
+    this.leaving.abort();
+    for (const release of this.held) release();
+    this.host?.close();
+    for (const port of [this.me, this.all, this.up]) port?.close();
   }
 
   /** Joins the bus: resolves once a leader (possibly this context) has welcomed it. */
   async start() {
-    const locks = navigator.locks;
     await new Promise((resolve, reject) => {
-      locks.request(name(this.name, `ctx:${this.id}`), () => (resolve(), NEVER)).catch(reject);
+      locks().request(name(this.name, `ctx:${this.id}`), () => (resolve(), this.hold())).catch(reject);
     });
     this.welcomed = new Promise((resolve, reject) => {
       this.resolveWelcome = resolve;
       this.rejectWelcome = reject;
     });
-    this.me = new BroadcastChannel(name(this.name, `to:${this.id}`));
+    this.me = channel(name(this.name, `to:${this.id}`));
     this.me.onmessage = (event) => this.fromLeader(event.data);
-    this.all = new BroadcastChannel(name(this.name, "all"));
+    this.all = channel(name(this.name, "all"));
     this.all.onmessage = (event) => this.announced(event.data);
-    this.up = new BroadcastChannel(name(this.name, "up"));
-    locks.request(name(this.name, "leader"), () => this.lead()).catch((err) => this.fail(err));
+    this.up = channel(name(this.name, "up"));
+    locks()
+      .request(name(this.name, "leader"), { signal: this.leaving.signal }, () => this.lead())
+      .catch((err) => this.left || this.fail(err));
     this.hello();
     await this.welcomed;
   }
@@ -549,7 +598,11 @@ export class LinkClient {
       this.fail(err);
       return undefined; // releases the lock for the next context
     }
-    this.host = new Host(this.name, state, this.id, this.storage);
+    if (this.left) {
+      state.adapter?.close();
+      return undefined;
+    }
+    this.host = new Host(this.name, state, this.id, this.storage, this.leaving.signal);
     this.session = this.host.selfSession(this);
     this.leader = true;
     this.leaderId = this.id;
@@ -560,7 +613,7 @@ export class LinkClient {
     this.host.listen();
     this.all.postMessage({ v: PROTOCOL, t: "leader", leader: this.id });
     this.resolveWelcome();
-    return NEVER;
+    return this.hold();
   }
 
   announced(m) {
@@ -598,7 +651,7 @@ export class LinkClient {
     this.sent = [];
     this.live = true;
     const leader = m.leader;
-    navigator.locks.request(name(this.name, `ctx:${leader}`), () => this.leaderLost(leader)).catch(() => {});
+    locks().request(name(this.name, `ctx:${leader}`), { signal: this.leaving.signal }, () => this.leaderLost(leader)).catch(() => {});
     this.resume(failover);
     this.everWelcomed = true;
     this.resolveWelcome();
