@@ -435,6 +435,17 @@ export class Connection extends Emitter {
   }
 
   /**
+   * When the bus's next timer (a TTL, a delay, a queue's expiry) is due, as a `Date`, or `null`
+   * (a switchyard addition): a host that may be evicted between requests, such as a Durable
+   * Object, sets an alarm for it; timers run whenever the bus's code runs after that time.
+   */
+  async nextDeadline() {
+    if (this.#closed) throw connectionClosedError();
+    const t = await this.#state.bus.nextDeadline();
+    return t === undefined || t === null ? null : new Date(t);
+  }
+
+  /**
    * The contexts (tabs, frames, workers) connected to the bus, the leader first, each with its
    * consumers (a switchyard addition): `[{ id, kind, label, leader, connections, consumers:
    * [{ queue, consumerTag }] }]`. A bus of scope "local" has one context, this one.

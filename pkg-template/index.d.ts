@@ -443,6 +443,9 @@ export declare class Connection {
   topology(): Promise<Topology>;
   /** Counters of every queue now (switchyard; asked of the bus's leader). */
   stats(): Promise<QueueStats[]>;
+  /** When the bus's next timer (TTL, delay, queue expiry) is due, or null (switchyard): a
+   * Durable Object hosting a bus sets an alarm for it. */
+  nextDeadline(): Promise<Date | null>;
   /** The tabs and workers on the bus, the leader first, with their consumers (switchyard). */
   contexts(): Promise<ContextInfo[]>;
   /** Where this connection's broker runs (switchyard). */

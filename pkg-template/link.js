@@ -115,7 +115,7 @@ const CHANNEL_CALLS = new Set([
   "assertExchange", "deleteExchange", "bindExchange", "assertQueue", "deleteQueue", "purgeQueue",
   "bindQueue", "consume", "cancel", "get", "prefetch", "recover", "closeChannel",
 ]);
-const BUS_CALLS = new Set(["stats", "allStats", "topology", "topologyVersion", "ping", "contexts"]);
+const BUS_CALLS = new Set(["stats", "allStats", "topology", "topologyVersion", "ping", "contexts", "nextDeadline"]);
 const RECOVERY_CALLS = new Set(["assertExchange", "bindExchange", "assertQueue", "redeclareQueue", "bindQueue"]);
 
 // ----- leader side ----------------------------------------------------------------------------
@@ -1073,5 +1073,9 @@ class ClientBus {
 
   contexts() {
     return this.c.call(null, "contexts", []);
+  }
+
+  nextDeadline() {
+    return this.c.call(null, "nextDeadline", []);
   }
 }

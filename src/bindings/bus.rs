@@ -185,6 +185,14 @@ impl Bus {
         Ok(Bus { driver: Driver::new(broker, sink), max_message_bytes })
     }
 
+    /// When the broker's next timer (TTL, delay, queue expiry) is due, in ms since the epoch, or
+    /// `undefined` when none is armed: for hosts whose isolate may be evicted between requests
+    /// (a Durable Object sets an alarm for it).
+    #[wasm_bindgen(js_name = nextDeadline)]
+    pub fn next_deadline(&self) -> Option<f64> {
+        self.driver.read(|b| b.poll_timeout()).map(|t| t as f64)
+    }
+
     /// Runs the broker's timers (TTL, delays, queue expiry) that are due now. The broker arms
     /// `setTimeout` by itself; this is for a second clock where that one is throttled.
     pub fn tick(&self) {

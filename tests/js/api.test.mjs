@@ -220,6 +220,25 @@ test("several channels on one connection work independently", async (t) => {
   assert.equal(text((await collect(ch, q, 1))[0]), "still open");
 });
 
+test("connection.nextDeadline() is the bus's next timer: a delay, a TTL, or null", async (t) => {
+  const conn = await connect(`switchyard://${uniq("deadline")}`);
+  t.after(() => conn.close());
+  const ch = await conn.createChannel();
+  assert.equal(await conn.nextDeadline(), null);
+  await ch.assertQueue("later", { durable: false });
+  const before = Date.now();
+  ch.sendToQueue("later", Buffer.from("x"), { delay: 60_000 });
+  const due = await conn.nextDeadline();
+  assert.ok(due instanceof Date);
+  assert.ok(due.getTime() >= before + 60_000 && due.getTime() <= Date.now() + 60_000, `${due.toISOString()}`);
+  await ch.assertQueue("short", { durable: false, messageTtl: 1000 });
+  ch.sendToQueue("short", Buffer.from("y"));
+  const sooner = await conn.nextDeadline();
+  assert.ok(sooner.getTime() <= Date.now() + 1000 && sooner < due, "the TTL comes first");
+  await ch.purgeQueue("short");
+  await ch.deleteQueue("later");
+});
+
 test("connection.topology() and connection.stats() describe the bus live", async (t) => {
   const conn = await connect(`switchyard://${uniq("topo")}`);
   t.after(() => conn.close());

@@ -36,6 +36,8 @@ const busName: string = conn.bus;
 const topo = await conn.topology();
 const firstQueue: string | undefined = topo.queues[0]?.name;
 const totalDepth: number = (await conn.stats()).reduce((n, s) => n + s.messages, 0);
+const due: Date | null = await conn.nextDeadline();
+console.log(due?.getTime());
 const link = conn.linkState();
 const others: string[] = (await conn.contexts()).filter((c) => !c.leader).map((c) => `${c.kind} ${c.consumers.length}`);
 console.log(others);
