@@ -1,8 +1,9 @@
-// Runs each tutorial in examples/tutorials/ with node, as a user would after `npm install
-// switchyard`, and checks what it prints.
+// Runs each tutorial in examples/tutorials/ and each Node example in examples/node/ with node, as a
+// user would after `npm install switchyard`, and checks what it prints. (The edge examples, which
+// need workerd, Deno or edge-runtime, are run by tests/edge/run.mjs.)
 //   node tests/examples/run.mjs [--scratch DIR] [NAME_FILTER...]
 // DIR (default build/scratch, where `make scratch` installs the packed tarball) must hold
-// node_modules/switchyard; the tutorials are copied to DIR/examples/tutorials/ and run there so
+// node_modules/switchyard; the examples are copied to DIR/examples/ and run there so
 // `import amqp from "switchyard"` resolves to the installed package. Each must exit by itself
 // with status 0, print nothing on stderr, and print exactly the expected lines (in order where
 // the tutorial guarantees an order). Ends with "N passed, N failed"; exits 1 on any failure.
@@ -136,6 +137,37 @@ const tutorials = [
       return ok ? [] : [`expected three timing lines matching ${patterns.join(", ")}, got ${JSON.stringify(lines)}`];
     },
   },
+  {
+    file: "node/worker-threads/work-queue.mjs",
+    check(lines) {
+      const N = 30;
+      const problems = [];
+      const results = lines.filter((l) => l.startsWith(" [main] task "));
+      const seen = new Map();
+      for (const l of results) {
+        const m = /^ \[main\] task (\d+) -> (\d+) \(worker ([123])\)$/.exec(l);
+        if (!m || Number(m[2]) !== Number(m[1]) ** 2) problems.push(`bad result line ${JSON.stringify(l)}`);
+        else seen.set(Number(m[1]), (seen.get(Number(m[1])) ?? 0) + 1);
+      }
+      if (seen.size !== N || [...seen.values()].some((n) => n !== 1)) problems.push(`expected tasks 1..${N} once each, got ${JSON.stringify([...seen])}`);
+      const done = lines.map((l) => /^ \[worker ([123])\] done (\d+) tasks, at most (\d+) unacknowledged at once$/.exec(l)).filter(Boolean);
+      if (done.length !== 3) problems.push(`expected a "done" line from each of 3 workers, got ${done.length}`);
+      if (done.reduce((n, m) => n + Number(m[2]), 0) !== N) problems.push(`the workers' counts do not add up to ${N}`);
+      if (done.some((m) => Number(m[2]) === 0)) problems.push("a worker got no task (prefetch should spread them)");
+      if (done.some((m) => Number(m[3]) > 2)) problems.push("a worker held more than prefetch 2 unacknowledged");
+      const summary = lines.find((l) => l.startsWith(" [main] 30 results"));
+      if (!summary || !summary.includes("every task once")) problems.push(`no "30 results, every task once" line`);
+      problems.push(
+        ...sameLines(lines.filter((l) => /waiting|sent|exited/.test(l)), [
+          ...range(3, (i) => ` [worker ${i + 1}] waiting for tasks`),
+          ` [main] sent ${N} tasks to 3 workers`,
+          " [main] 3 workers exited",
+        ]),
+      );
+      if (lines.at(-1) !== " [main] 3 workers exited") problems.push("the last line is not the workers' exit");
+      return problems;
+    },
+  },
 ];
 
 // --- running ----------------------------------------------------------------------------------
@@ -161,20 +193,23 @@ if (!existsSync(join(scratch, "node_modules/switchyard/package.json"))) {
   console.log("0 passed, 1 failed");
   process.exit(1);
 }
-const source = join(root, "examples/tutorials");
-const target = join(scratch, "examples/tutorials");
-rmSync(target, { recursive: true, force: true });
-mkdirSync(target, { recursive: true });
-cpSync(source, target, { recursive: true });
+for (const dir of ["tutorials", "node"]) {
+  const target = join(scratch, "examples", dir);
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  cpSync(join(root, "examples", dir), target, { recursive: true });
+}
 const HELPERS = ["drained.mjs"]; // imported by the tutorials, not run on their own
-const unknown = readdirSync(source).filter((f) => f.endsWith(".mjs") && !HELPERS.includes(f) && !tutorials.some((t) => t.file === f));
+const unknown = readdirSync(join(root, "examples/tutorials")).filter((f) => f.endsWith(".mjs") && !HELPERS.includes(f) && !tutorials.some((t) => t.file === f));
 if (unknown.length) console.log(`note: no expectations for ${unknown.join(", ")} (not run)`);
+// Tutorials are named by file; other examples by their path under examples/.
+const pathOf = (file) => (file.includes("/") ? file : `tutorials/${file}`);
 
 let passed = 0;
 let failed = 0;
 for (const { file, check } of tutorials) {
   if (filters.length && !filters.some((f) => file.includes(f))) continue;
-  const { code, signal, stdout, stderr, ms } = await run(join(target, file));
+  const { code, signal, stdout, stderr, ms } = await run(join(scratch, "examples", pathOf(file)));
   const lines = stdout.split("\n").filter((l) => l !== "");
   const problems = [];
   if (signal === "SIGKILL") problems.push(`did not exit by itself within ${TIMEOUT_MS / 1000} s`);
@@ -183,10 +218,10 @@ for (const { file, check } of tutorials) {
   problems.push(...check(lines));
   if (problems.length === 0) {
     passed++;
-    console.log(`ok    examples/tutorials/${file} (${ms} ms)`);
+    console.log(`ok    examples/${pathOf(file)} (${ms} ms)`);
   } else {
     failed++;
-    console.log(`FAIL  examples/tutorials/${file} (${ms} ms)`);
+    console.log(`FAIL  examples/${pathOf(file)} (${ms} ms)`);
     for (const p of problems) console.log(`    - ${p}`);
     console.log(`    stdout:\n      ${lines.join("\n      ") || "(nothing)"}`);
   }
