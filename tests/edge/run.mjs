@@ -14,7 +14,8 @@
 // child process is started here and stopped by its pid; Miniflare's workerd is stopped by dispose().
 //
 // Usage: node tests/edge/run.mjs [--scratch build/scratch] [--only workerd,deno,edge-runtime,node-esm,node-cjs]
-//        [--skip-stores] (skips the Durable Object and Deno KV restart tests)
+//        [--skip-stores] (skips the store and example tests: durable-object, deno-kv, deno-workers,
+//        deno-example, vercel-example; each also runs alone with --only NAME)
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -261,12 +262,13 @@ function withTimeout(promise, ms, what) {
   ]);
 }
 
-// Store adapter tests (restart scenarios) live in their own modules; each exports
+// Store adapter tests (restart scenarios) and the examples' tests live in their own modules; each exports
 // `run({ root, scratch, work, runChild, bin })` resolving to results.
 const storeTests = [
   ["durable-object", "./durable-object.mjs"],
   ["deno-kv", "./deno-kv.mjs"],
   ["deno-workers", "./deno-workers.mjs"],
+  ["deno-example", "./deno-example.mjs"],
 ];
 
 const only = args.only ? new Set(args.only.split(",")) : null;
