@@ -269,6 +269,7 @@ const storeTests = [
   ["deno-kv", "./deno-kv.mjs"],
   ["deno-workers", "./deno-workers.mjs"],
   ["deno-example", "./deno-example.mjs"],
+  ["vercel-example", "./vercel-example.mjs"],
 ];
 
 const only = args.only ? new Set(args.only.split(",")) : null;
