@@ -497,6 +497,9 @@ export class Connection extends Emitter {
     if (this.#closed) throw connectionClosedError();
     this.#finish(null);
     this.#state.bus.closeConnection(this.#id);
+    // Acks and publishes made before the close are in the store when it resolves (so closing
+    // the store next, or exiting, loses nothing).
+    await this.#state.storeCaughtUp();
     if (this.#state.connections.size === 0) this.#state.onIdle?.();
   }
 
@@ -842,8 +845,9 @@ export class Channel extends Emitter {
 
   // ----- closing -----
 
-  close() {
-    return this._rpc((bus, id) => after(bus.closeChannel(id), () => this._closedLocally(null)));
+  async close() {
+    await this._rpc((bus, id) => after(bus.closeChannel(id), () => this._closedLocally(null)));
+    await this._state.storeCaughtUp();
   }
 
   _closedLocally(error) {

@@ -55,6 +55,19 @@ export function mapStore() {
 // `deliveries` keeps each message's delivery count and not-before time apart from the message,
 // so that recording a delivery is a blind write (no read-modify-write of the message record).
 const STORES = ["exchanges", "queues", "bindings", "messages", "delayed", "deliveries"];
+const OP_STORES = {
+  putExchange: ["exchanges"],
+  deleteExchange: ["exchanges"],
+  putQueue: ["queues"],
+  deleteQueue: ["queues", "messages", "deliveries"],
+  putBinding: ["bindings"],
+  deleteBinding: ["bindings"],
+  putMessage: ["messages"],
+  updateMessage: ["deliveries"],
+  deleteMessage: ["messages", "deliveries"],
+  putDelayed: ["delayed"],
+  deleteDelayed: ["delayed"],
+};
 
 const request = (r) =>
   new Promise((resolve, reject) => {
@@ -137,12 +150,16 @@ export function indexedDBStore(name, { durability = "strict", waitForLock = 0 } 
   }
 
   function write(d, ops) {
-    const tx = d.transaction(STORES, "readwrite", { durability: batchDurability(ops) });
+    // Scoped to the object stores the batch touches (a publish-only batch: "messages").
+    const scope = new Set();
+    for (const op of ops) for (const n of OP_STORES[op.op] ?? STORES) scope.add(n);
+    if (scope.size === 0) return Promise.resolve();
+    const tx = d.transaction([...scope], "readwrite", { durability: batchDurability(ops) });
     const done = new Promise((resolve, reject) => {
       tx.oncomplete = () => resolve();
       tx.onabort = () => reject(failure(tx.error));
     });
-    const s = Object.fromEntries(STORES.map((n) => [n, tx.objectStore(n)]));
+    const s = Object.fromEntries([...scope].map((n) => [n, tx.objectStore(n)]));
     try {
       for (const op of ops) put(s, op);
     } catch (err) {

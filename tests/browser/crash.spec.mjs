@@ -22,14 +22,16 @@ const PUBLISHED = 10_000;
 const FILLED = 3_000;
 
 // What a crash.js page reported on its console: sets of ids per kind ("confirmed", …).
+// Lines also arrive through `announce` (exposed by runAndKill), which the page awaits.
 function watch(page, onProgress = () => {}) {
   const seen = { confirmed: new Set(), received: new Set(), acking: new Set(), nacked: [] };
-  page.on("console", (message) => {
-    const [kind, list] = message.text().split(" ");
+  seen.feed = (text) => {
+    const [kind, list] = text.split(" ");
     if (kind === "nacked") seen.nacked.push(list);
     else if (seen[kind] instanceof Set) for (const id of list.split(",")) seen[kind].add(Number(id));
     onProgress(seen);
-  });
+  };
+  page.on("console", (message) => seen.feed(message.text()));
   return seen;
 }
 
@@ -49,14 +51,16 @@ async function runAndKill({ context, baseUrl }, query, kind, target, how) {
   const page = await context.newPage();
   const cdp = how === "crash" ? await context.newCDPSession(page) : null;
   let killing;
+  let seen;
   const killed = new Promise((resolve) => {
-    const seen = watch(page, () => {
+    seen = watch(page, () => {
       if (killing || seen[kind].size < target) return;
       const t0 = Date.now();
       killing = kill(page, how, cdp).then(() => Object.assign(seen, { killMs: Date.now() - t0 }));
       resolve(killing);
     });
   });
+  await page.exposeFunction("announce", (line) => seen.feed(line));
   await page.goto(`${baseUrl}/pages/crash.html?${query}`);
   const finished = result(page).then(
     (r) => ({ finished: r }),

@@ -231,3 +231,22 @@ test("IndexedDB out of quota mid-batch: the whole batch is rolled back, its conf
   await ch.waitForConfirms();
   assert.equal((await ch.checkQueue("q")).messageCount, 2, "the nacked publishes were taken back; kept and later are there");
 });
+
+test("close() resolves once the store has written what came before it (an ack is not lost to a close)", async () => {
+  const store = mapStore();
+  const slow = { ...store, tables: store.tables, apply: async (ops) => (await sleep(30), store.apply(ops)) };
+  const { conn, ch } = await openBus(slow);
+  await ch.assertQueue("jobs", { durable: true });
+  for (let i = 0; i < 3; i++) ch.sendToQueue("jobs", Buffer.from(`job ${i}`), { persistent: true });
+  await ch.waitForConfirms();
+  assert.equal(store.tables.messages.size, 3);
+  const m = await ch.get("jobs");
+  ch.ack(m);
+  await ch.close();
+  assert.equal(store.tables.messages.size, 2, "the ack is written when channel.close() resolves");
+  const ch2 = await conn.createChannel();
+  const m2 = await ch2.get("jobs");
+  ch2.ack(m2);
+  await conn.close();
+  assert.equal(store.tables.messages.size, 1, "the ack is written when connection.close() resolves");
+});

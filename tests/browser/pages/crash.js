@@ -89,13 +89,21 @@ async function consume() {
   let done;
   const all = new Promise((resolve) => (done = resolve));
   // Acks go out in groups every `ackEvery` ms, each group announced *before* it is acked: the
-  // test then knows a superset of what was acked, and a subset of what was received.
-  const ackPending = () => {
-    if (pending.length === 0) return;
-    console.log(`acking ${pending.map((m) => m.properties.messageId).join(",")}`);
-    for (const msg of pending) ch.ack(msg);
-    count += pending.length;
+  // test then knows a superset of what was acked, and a subset of what was received. Where the
+  // test exposes `announce`, the ack waits until the test has the line (a console line can be
+  // lost when the page is killed just after it).
+  let busy = false;
+  const ackPending = async () => {
+    if (busy || pending.length === 0) return;
+    busy = true;
+    const batch = pending;
     pending = [];
+    const line = `acking ${batch.map((m) => m.properties.messageId).join(",")}`;
+    if (typeof globalThis.announce === "function") await globalThis.announce(line);
+    else console.log(line);
+    for (const msg of batch) ch.ack(msg);
+    count += batch.length;
+    busy = false;
     if (count === n) done();
   };
   const timer = setInterval(ackPending, ackEvery);
