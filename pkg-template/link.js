@@ -778,7 +778,27 @@ export class LinkClient {
       if (!this.live || this.out.length === 0) return;
       const frames = this.out;
       this.out = [];
-      this.up.postMessage({ v: PROTOCOL, t: "f", from: this.id, n: this.n, f: frames });
+      const envelope = { v: PROTOCOL, t: "f", from: this.id, n: this.n, f: frames };
+      try {
+        this.up.postMessage(envelope);
+      } catch {
+        // Something not cloneable got through: send the frames one by one and report the ones
+        // that cannot go, rather than lose the batch.
+        for (const f of frames) {
+          try {
+            this.up.postMessage({ ...envelope, f: [f] });
+          } catch (err) {
+            const e = coded(TypeError, "TypeError", `arguments that cannot be cloned cannot reach the bus's leader: ${err?.message ?? err}`, "SWITCHYARD_NOT_CLONEABLE");
+            const waiting = f[0] === "call" && this.calls.get(f[1]);
+            if (waiting) {
+              this.calls.delete(f[1]);
+              waiting.reject(e);
+            } else {
+              this.onFrame(["pe", f[1], errorInfo(e)]);
+            }
+          }
+        }
+      }
     });
   }
 
@@ -980,7 +1000,17 @@ class ClientBus {
   publish(ch, exchange, routingKey, content, options) {
     const c = this.c;
     const r = c.chanRecs.get(ch);
-    if (!c.leader) Bus.checkPublish(exchange, routingKey, content, options, c.maxMessageBytes);
+    if (!c.leader) {
+      Bus.checkPublish(exchange, routingKey, content, options, c.maxMessageBytes);
+      // Headers are the one option that can hold any value; they travel by structured clone.
+      if (options?.headers && typeof structuredClone === "function") {
+        try {
+          structuredClone(options.headers);
+        } catch (err) {
+          throw coded(TypeError, "TypeError", `publish: headers must be structured-cloneable to reach the bus's leader (${err?.message ?? err})`, "SWITCHYARD_NOT_CLONEABLE");
+        }
+      }
+    }
     if (!r) return c.leader ? c.session.exec(["p", ch, 0, exchange, routingKey, content, options]) : 0;
     const seq = r.confirm ? r.seq + 1 : 0;
     if (c.leader) {

@@ -732,3 +732,62 @@ export async function lateJoinerTabConsumesWhatWasPublishedBefore(args) {
   assert.deepEqual(got.map(([id, r, , ok]) => [id, r, ok]), range(1, N).map((id) => [id, false, true]), "the backlog in publish order, fresh");
   await statsReach(late, queue, { messages: 0, unacked: 0, consumers: 1, acked: N });
 }
+
+export async function badInputInAFollowerIsAnErrorThereAndTheBusKeepsWorking(args) {
+  const bus = busName("bad-input");
+  const leader = await openTab(args, bus, "leader");
+  const follower = await openTab(args, bus, "follower");
+  const states = await connectAll([leader, follower]);
+  assert.deepEqual(states.map((s) => s.leader), [true, false]);
+
+  const outcome = await inTab(follower, async (sy) => {
+    const ch = await sy.agent.conn.createChannel();
+    await ch.assertQueue("checked", { durable: false });
+    const got = [];
+    await ch.consume("checked", (m) => got.push(new TextDecoder().decode(m.content)), { noAck: true });
+    const thrown = (fn) => {
+      try {
+        fn();
+        return "accepted";
+      } catch (e) {
+        return `${e.name} ${e.code}`;
+      }
+    };
+    const bytes = new TextEncoder().encode("x");
+    const sync = {
+      // Thrown at once, as in-process: the leader is never asked.
+      unknownOption: thrown(() => ch.publish("", "checked", bytes, { persistant: true })),
+      badTimestamp: thrown(() => ch.publish("", "checked", bytes, { timestamp: "yesterday" })),
+      functionHeader: thrown(() => ch.publish("", "checked", bytes, { headers: { f: () => 1 } })),
+      uncloneableHeader: thrown(() => ch.publish("", "checked", bytes, { headers: { w: new WeakMap() } })),
+      uncloneableBody: thrown(() => ch.publish("", "checked", { f: () => 1 })),
+      badTag: thrown(() => ch.ack({ fields: { deliveryTag: 1.5 } })),
+    };
+    // Rejected, as in-process; a call whose arguments cannot be cloned never reaches the leader.
+    const rejected = async (p) => p.then(() => "resolved", (e) => `${e.name} ${e.code}`);
+    const calls = {
+      unknownQueueOption: await rejected(ch.assertQueue("q2", { durabel: true })),
+      uncloneableArgument: await rejected(ch.assertQueue("q3", { arguments: { "x-custom": new WeakMap() } })),
+    };
+    ch.publish("", "checked", new TextEncoder().encode("after the bad input"));
+    const start = Date.now();
+    while (got.length < 1 && Date.now() - start < 5_000) await new Promise((r) => setTimeout(r, 20));
+    return { sync, calls, got, open: !ch._closed };
+  });
+  assert.deepEqual(outcome, {
+    sync: {
+      unknownOption: "TypeError SWITCHYARD_UNKNOWN_OPTION",
+      badTimestamp: "TypeError SWITCHYARD_INVALID_ARGUMENT",
+      functionHeader: "TypeError SWITCHYARD_NOT_CLONEABLE",
+      uncloneableHeader: "TypeError SWITCHYARD_NOT_CLONEABLE",
+      uncloneableBody: "TypeError SWITCHYARD_NOT_CLONEABLE",
+      badTag: "RangeError SWITCHYARD_INVALID_ARGUMENT",
+    },
+    calls: {
+      unknownQueueOption: "TypeError SWITCHYARD_UNKNOWN_OPTION",
+      uncloneableArgument: "TypeError SWITCHYARD_NOT_CLONEABLE",
+    },
+    got: ["after the bad input"],
+    open: true,
+  });
+}
