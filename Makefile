@@ -105,8 +105,11 @@ test-edge: scratch
 
 test-bench-smoke: scratch
 	$(call header,test-bench-smoke: every benchmark once; small)
+	@[ -d bench/node_modules ] && [ ! bench/package-lock.json -nt bench/node_modules/.package-lock.json ] || \
+	  (cd bench && npm ci --no-audit --no-fund)
 	cargo run --release --example bench_routing -- --smoke
 	node bench/durable.mjs --smoke --node-modules $(SCRATCH)/node_modules
+	node bench/pubsub.mjs --smoke --node-modules $(SCRATCH)/node_modules
 
 clean:
 	rm -rf build dist
