@@ -4,7 +4,7 @@ import { launchBrowser } from "./browser.mjs";
 
 const W = 360;
 const H = 240;
-const PAD = { left: 56, right: 12, top: 28, bottom: 40 };
+const PAD = { left: 56, right: 28, top: 28, bottom: 40 };
 
 // One panel: log10 x axis, linear y axis from 0; points [x, y] (x > 0).
 function panel({ title, xLabel, yLabel, points }) {
