@@ -94,10 +94,8 @@ demo: pack
 # Benchmarks print tables beside the alternatives; they never fail on a timing. `make test`
 # runs them in smoke mode only (a check that they still run).
 bench: scratch
-	$(call header,bench: routing in the core (native; opt-level 3))
-	cargo run --profile bench-native --example bench_routing
-	$(call header,bench: durable publishes in headless Chromium)
-	node bench/durable.mjs --node-modules $(SCRATCH)/node_modules
+	$(call header,bench: every benchmark (bench/run.mjs); writes bench/RESULTS.md)
+	node bench/run.mjs --node-modules $(SCRATCH)/node_modules
 
 test-edge: scratch
 	$(call header,test-edge: API subset in workerd / Deno / edge-runtime / Node ESM+CJS; Durable Object and Deno KV restarts)
@@ -105,8 +103,7 @@ test-edge: scratch
 
 test-bench-smoke: scratch
 	$(call header,test-bench-smoke: every benchmark once; small)
-	cargo run --release --example bench_routing -- --smoke
-	node bench/durable.mjs --smoke --node-modules $(SCRATCH)/node_modules
+	node bench/run.mjs --smoke --node-modules $(SCRATCH)/node_modules
 
 clean:
 	rm -rf build dist

@@ -5,44 +5,19 @@
 // --smoke      every cell once with few messages (for CI: a check that the program runs)
 // --in-memory  an off-the-record browser context (IndexedDB in memory, as in the page tests)
 //              instead of a profile on disk
-// Uses playwright-core from the root node_modules with /usr/bin/chromium (never downloads one),
-// the launch flags of tests/browser/run.mjs, and the package installed by `make test-browser`
-// (build/scratch/node_modules).
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
+// The browser and server come from lib/browser.mjs; the package is the one `make scratch`
+// installs (build/scratch/node_modules).
+import { benchOptions, progress } from "./lib/options.mjs";
+import { withBenchPage } from "./lib/browser.mjs";
+import { fmt, range, summary } from "./lib/stats.js";
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const root = resolve(here, "..");
-const { values: opts } = parseArgs({
-  options: {
-    smoke: { type: "boolean", default: false },
-    runs: { type: "string" },
-    "in-memory": { type: "boolean", default: false },
-    "node-modules": { type: "string", default: join(root, "build/scratch/node_modules") },
-  },
-});
-const nodeModules = resolve(opts["node-modules"]);
-let pkg;
-try {
-  pkg = JSON.parse(readFileSync(join(nodeModules, "switchyard/package.json"), "utf8"));
-} catch {
-  console.error(`no switchyard package under ${nodeModules}: run \`make scratch\` (or \`make test-browser\`) first`);
-  process.exit(2);
-}
-const RUNS = opts.smoke ? 1 : Number(opts.runs ?? 5);
+const opts = benchOptions({ "in-memory": { type: "boolean", default: false } });
+const { pkg, smoke } = opts;
+const RUNS = opts.runs;
 // Messages per cell: few where every message waits for its own transaction.
-const SLOW_N = opts.smoke ? 20 : 300;
-const FAST_N = opts.smoke ? 200 : 3000;
-const PRODUCERS_N = opts.smoke ? 100 : 1000;
-const LAUNCH_ARGS = [
-  "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-  "--disable-sync", "--no-first-run", "--disable-quic",
-];
+const SLOW_N = smoke ? 20 : 300;
+const FAST_N = smoke ? 200 : 3000;
+const PRODUCERS_N = smoke ? 100 : 1000;
 
 // ----- the cells ----------------------------------------------------------------------------
 
@@ -62,68 +37,28 @@ for (const durability of ["strict", "relaxed"]) {
   }
 }
 
-// ----- server and browser -------------------------------------------------------------------
-
-const server = spawn(process.execPath, [join(root, "scripts/serve.mjs"), here, "--port", "0", "--mount", `/node_modules/=${nodeModules}`], {
-  stdio: ["ignore", "pipe", "inherit"],
-});
-const baseUrl = await new Promise((ok, fail) => {
-  server.stdout.on("data", (chunk) => {
-    const match = /serving (http\S+?)\/?$/m.exec(String(chunk));
-    if (match) ok(match[1]);
-  });
-  server.on("exit", (code) => fail(new Error(`scripts/serve.mjs exited with ${code}`)));
-});
-
-const launch = { executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: LAUNCH_ARGS };
-let profile;
-let browser;
-let context;
-if (opts["in-memory"]) {
-  browser = await chromium.launch(launch);
-  context = await browser.newContext();
-} else {
-  profile = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
-  context = await chromium.launchPersistentContext(profile, launch);
-}
+// ----- run ------------------------------------------------------------------------------
 
 const started = Date.now();
 const samples = new Map(); // cell -> [result…]
-try {
-  const page = await context.newPage();
-  page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
-  await page.goto(`${baseUrl}/pages/durable.html`);
-  await page.waitForFunction(() => window.bench);
+const page = { nodeModules: opts.nodeModules, path: "/pages/durable.html", persistent: !opts["in-memory"] };
+await withBenchPage(page, async (page) => {
   for (let run = 1; run <= RUNS; run++) {
-    process.stderr.write(`run ${run}/${RUNS} `);
+    progress(`run ${run}/${RUNS} `);
     for (const cell of cells) {
       const args = { ...cell.args, durability: cell.durability };
       const r = await page.evaluate(({ fn, args }) => window.bench[fn](args), { fn: cell.fn, args });
       if (!samples.has(cell)) samples.set(cell, []);
       samples.get(cell).push(r);
-      process.stderr.write(".");
+      progress(".");
     }
-    process.stderr.write("\n");
+    progress("\n");
   }
-} finally {
-  await context.close();
-  await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-  server.kill("SIGTERM"); // by pid
-}
+});
 
 // ----- tables -------------------------------------------------------------------------------
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
-};
-const fmt = (x) => (x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(x >= 10 ? 1 : 2));
-const stat = (cell, key) => {
-  const xs = samples.get(cell).map((r) => r[key]);
-  return { med: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
-};
-const range = ({ med, min, max }) => (RUNS > 1 ? `${fmt(med)} (${fmt(min)}–${fmt(max)})` : fmt(med));
+const stat = (cell, key) => summary(samples.get(cell).map((r) => r[key]));
 
 console.log(`\n## Confirmed persistent publishes to a durable queue\n`);
 console.log(

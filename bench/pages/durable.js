@@ -2,14 +2,11 @@
 // (deleted afterwards) and returns { n, ms, rate, latency } (latency: median ms from a round's
 // first publish to its last confirm, or per message for the producer workloads).
 import { connect, indexedDBStore } from "/node_modules/switchyard/browser.js";
+import { median } from "../lib/stats.js";
 
 const BODY = new Uint8Array(100).fill(0x78);
 let seq = 0;
 const uniqueName = (what) => `bench-${what}-${Date.now()}-${++seq}`;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : NaN;
-};
 const result = (n, ms, latencies) => ({ n, ms, rate: n / (ms / 1000), latency: median(latencies) });
 // A macrotask without setTimeout's 4 ms clamp for nested timers.
 const nextTask = () =>
