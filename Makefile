@@ -9,6 +9,8 @@
 #   test-types         tsc on tests/types/*.ts against the installed package's types
 #   test-examples      tests/examples/run.mjs (skipped while it does not exist)
 #   test-browser       page tests, tests/browser/*.spec.mjs, in Chromium (Playwright)
+#   test-browser-firefox  the same specs in Firefox ESR (Playwright over WebDriver BiDi)
+#   test-browser-webkit   the same specs in WebKitGTK (WebDriver classic, tests/browser/webkit.mjs)
 # `make test-fast` runs the same layers with Chromium as the only browser.
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -28,7 +30,7 @@ header = @printf '\n==== %s ====\n' "$(1)"
 
 .PHONY: help setup build build-dev pack scratch demo bench clean test \
 	test-native test-wasm-node test-wasm-browser test-js test-types test-examples test-browser test-edge test-bench-smoke \
-	test-fast test-wasm-firefox test-wasm-webkit
+	test-fast test-wasm-firefox test-wasm-webkit test-browser-firefox test-browser-webkit
 
 help:
 	@echo "make demo    build, pack and serve www/ on http://127.0.0.1:$(PORT)/ (PORT=... to change)"
@@ -59,7 +61,7 @@ scratch: pack
 	@rm -rf $(SCRATCH)/tests && mkdir -p $(SCRATCH)/tests && cp -R tests/js tests/types $(SCRATCH)/tests/
 
 test: setup test-native test-wasm-node test-wasm-browser test-wasm-firefox test-wasm-webkit test-js test-types \
-	test-examples test-browser test-edge test-bench-smoke
+	test-examples test-browser test-browser-firefox test-browser-webkit test-edge test-bench-smoke
 	$(call header,all test layers passed)
 
 # Every layer, Chromium as the only browser engine.
@@ -112,7 +114,15 @@ test-examples: scratch
 
 test-browser: scratch
 	$(call header,test-browser: page tests in headless Chromium (Playwright))
-	node tests/browser/run.mjs --node-modules $(SCRATCH)/node_modules
+	node tests/browser/run.mjs --engine chromium --node-modules $(SCRATCH)/node_modules
+
+test-browser-firefox: scratch
+	$(call header,test-browser-firefox: page tests in headless Firefox ESR (Playwright over WebDriver BiDi))
+	node tests/browser/run.mjs --engine firefox --node-modules $(SCRATCH)/node_modules
+
+test-browser-webkit: scratch
+	$(call header,test-browser-webkit: page tests in WebKitGTK MiniBrowser under Xvfb (WebDriver))
+	WEBKITDRIVER=$(WEBKITDRIVER) $(XVFB) node tests/browser/run.mjs --engine webkit --node-modules $(SCRATCH)/node_modules
 
 demo: pack
 	$(call header,demo)

@@ -1,0 +1,358 @@
+// WebKitGTK for the page tests: MiniBrowser driven over WebDriver classic (selenium-webdriver
+// against WebKitWebDriver), behind the part of Playwright's browser/context/page API the specs use:
+//   browser.newContext(), browser.close()
+//   context.newPage(), context.on("page", fn), context.setDefaultTimeout(ms), context.close()
+//   page.goto(url), page.evaluate(fnOrString, arg), page.waitForFunction(fn, arg, { timeout })
+//   (its result has jsonValue()), page.waitForTimeout(ms), page.close(), page.on("console" |
+//   "pageerror" | "response", fn)
+// Anything else throws, naming what is missing, so a spec never passes by doing less here.
+//
+// One context is one WebKitWebDriver process with one session (the driver allows one session per
+// process), so contexts share nothing, as in Playwright. Pages are windows, not tabs: WebKit
+// throttles timers in background tabs to about one a second.
+// Console messages and uncaught errors: WebDriver classic has no events, and MiniBrowser ignores
+// --enable-write-console-messages-to-stdout in --automation mode. So pages are served through a
+// small proxy (`tapConsole`) that puts a classic script first in every HTML document; it reports
+// console calls, "error" and "unhandledrejection" to the proxy by synchronous XHR, tagged with the
+// page's id (set in sessionStorage when the adapter opens the window, see NAME_PATH), so each page
+// gets its own messages, in order, before the page runs on. Messages from workers are not seen.
+// Responses come from the same proxy, which cannot tell windows apart: every open page gets every
+// response (url(), status(), headers()), workers' fetches included.
+// Needs an X display (the Makefile runs this under xvfb-run); everything listens on 127.0.0.1.
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { createServer as createHttpServer, request } from "node:http";
+import { createServer } from "node:net";
+import { Builder } from "selenium-webdriver";
+
+let pageIds = 0;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** MiniBrowser ships in libwebkit2gtk's private directory: /usr/lib/<multiarch>/webkit2gtk-4.x/. */
+function findMiniBrowser() {
+  if (process.env.MINIBROWSER) return process.env.MINIBROWSER;
+  const list = (dir) => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  const dirs = ["/usr/lib", "/usr/libexec", ...list("/usr/lib").map((name) => `/usr/lib/${name}`)];
+  for (const dir of dirs) {
+    for (const name of list(dir).filter((n) => /^webkit2?gtk-[\d.]+$/.test(n)).sort().reverse()) {
+      if (existsSync(`${dir}/${name}/MiniBrowser`)) return `${dir}/${name}/MiniBrowser`;
+    }
+  }
+  throw new Error("MiniBrowser not found (install webkit2gtk-driver, or set MINIBROWSER)");
+}
+
+// Runs in the page: evaluates `source` (a function's text, called with `arg`, or an expression)
+// and reports { value } or { error } through WebDriver's async-script callback.
+const EVALUATE = `
+  const [source, isFunction, arg, done] = arguments;
+  (async () => (isFunction ? (0, eval)("(" + source + ")")(arg) : (0, eval)(source)))().then(
+    (value) => done({ value: value === undefined ? null : value }),
+    (error) => done({ error: String((error && error.stack) || error) }),
+  );`;
+
+const TAP_PATH = "/__switchyard/console-tap.js";
+const REPORT_PATH = "/__switchyard/console";
+const NAME_PATH = "/__switchyard/name-page";
+// Each record goes to the proxy by a synchronous XHR before the console call returns, so the test
+// has it before the page's next statement runs (and so before the page can be closed after it).
+// The page is named by the adapter in sessionStorage, which survives same-origin navigations.
+const TAP = `(() => {
+  const page = sessionStorage.getItem("__switchyardPage");
+  if (!page) return;
+  const report = (type, text) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "${REPORT_PATH}", false);
+    xhr.send(JSON.stringify({ page, type, text }));
+  };
+  for (const [method, type] of [["log", "log"], ["info", "info"], ["debug", "debug"], ["warn", "warning"], ["error", "error"]]) {
+    const original = console[method];
+    console[method] = function (...args) {
+      report(type, args.map(String).join(" "));
+      return original.apply(this, args);
+    };
+  }
+  addEventListener("error", (event) => report("pageerror", String(event.error?.message ?? event.message)));
+  addEventListener("unhandledrejection", (event) => report("pageerror", String(event.reason?.message ?? event.reason)));
+})();
+`;
+
+/**
+ * A proxy on 127.0.0.1 in front of `target` that puts the console tap first in every HTML page.
+ * Returns { url, close, responses, consoles } (responses: a Set of listeners for every response;
+ * consoles: page id -> listener for that page's console records).
+ */
+export async function tapConsole(target) {
+  const upstream = new URL(target);
+  const responses = new Set();
+  const consoles = new Map();
+  const seen = (req, up) => {
+    const response = { url: () => new URL(req.url, upstream).href, status: () => up.statusCode, headers: () => ({ ...up.headers }) };
+    for (const fn of responses) fn(response);
+  };
+  const server = createHttpServer((req, res) => {
+    if (req.url === TAP_PATH) {
+      res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" }).end(TAP);
+      return;
+    }
+    if (req.url.startsWith(NAME_PATH)) {
+      const page = new URL(req.url, upstream).searchParams.get("page");
+      const html = `<!doctype html><script>sessionStorage.setItem("__switchyardPage", ${JSON.stringify(page)})</script>`;
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" }).end(html);
+      return;
+    }
+    if (req.url === REPORT_PATH && req.method === "POST") {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        const { page, type, text } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        consoles.get(page)?.({ type, text });
+        res.writeHead(204).end();
+      });
+      return;
+    }
+    const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+      seen(req, up);
+      if (!String(up.headers["content-type"]).startsWith("text/html")) {
+        res.writeHead(up.statusCode, up.headers);
+        up.pipe(res);
+        return;
+      }
+      const chunks = [];
+      up.on("data", (c) => chunks.push(c));
+      up.on("end", () => {
+        const html = Buffer.concat(chunks).toString("utf8");
+        const tag = `<script src="${TAP_PATH}"></script>`;
+        const at = /^<!doctype[^>]*>/i.exec(html)?.[0].length ?? 0;
+        const body = html.slice(0, at) + tag + html.slice(at);
+        const headers = { ...up.headers, "content-length": Buffer.byteLength(body) };
+        res.writeHead(up.statusCode, headers).end(body);
+      });
+    });
+    forward.on("error", (error) => res.writeHead(502).end(String(error)));
+    req.pipe(forward);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    responses,
+    consoles,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+class Page {
+  #context;
+  #handle;
+  #listeners = { console: [], pageerror: [], response: [] };
+  closed = false;
+
+  constructor(context, handle) {
+    this.#context = context;
+    this.#handle = handle;
+  }
+
+  _response(response) {
+    if (!this.closed) for (const fn of this.#listeners.response) fn(response);
+  }
+
+  on(event, fn) {
+    if (!(event in this.#listeners)) throw new Error(`page.on("${event}") is not available in WebKit over WebDriver classic`);
+    this.#listeners[event].push(fn);
+    return this;
+  }
+
+  /** One record from the page's console tap. */
+  _console({ type, text }) {
+    if (this.closed) return;
+    if (type === "pageerror") for (const fn of this.#listeners.pageerror) fn(new Error(text));
+    else for (const fn of this.#listeners.console) fn({ type: () => type, text: () => text });
+  }
+
+  #run(fn) {
+    if (this.closed) return Promise.reject(new Error("the page is closed"));
+    return this.#context._serial(async (driver) => {
+      await driver.switchTo().window(this.#handle);
+      return fn(driver);
+    });
+  }
+
+  async goto(url) {
+    return this.#run((driver) => driver.get(url));
+  }
+
+  async evaluate(fnOrSource, arg) {
+    const isFunction = typeof fnOrSource === "function";
+    const source = isFunction ? fnOrSource.toString() : String(fnOrSource);
+    const result = await this.#run((driver) => driver.executeAsyncScript(EVALUATE, source, isFunction, arg ?? null));
+    if (result?.error !== undefined) throw new Error(`evaluate failed in the page: ${result.error}`);
+    return result?.value ?? null;
+  }
+
+  async waitForFunction(fn, arg, { timeout = this.#context._defaultTimeout, polling = 100 } = {}) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const value = await this.evaluate(fn, arg);
+      if (value) return { jsonValue: async () => value };
+      if (Date.now() > deadline) throw new Error(`page.waitForFunction: timed out after ${timeout} ms`);
+      await sleep(polling);
+    }
+  }
+
+  waitForTimeout(ms) {
+    return sleep(ms);
+  }
+
+  async close() {
+    if (this.closed) return;
+    await this.#run((driver) => driver.close());
+    this.closed = true;
+    this.#context._closed(this);
+  }
+}
+
+class Context {
+  #driver;
+  #process;
+  #parking;
+  #queue = Promise.resolve();
+  #pages = new Set();
+  #onPage = [];
+  #stopResponses = () => {};
+  #proxy;
+  _defaultTimeout = 30_000;
+
+  static async create({ driverPath, miniBrowser, proxy }) {
+    const { responses } = proxy;
+    const port = await freePort();
+    const child = spawn(driverPath, [`--port=${port}`, "--host=127.0.0.1"], { stdio: ["ignore", "pipe", "pipe"] });
+    const context = new Context();
+    context.#process = child;
+    context.#proxy = proxy;
+    const onResponse = (response) => {
+      for (const page of context.#pages) page._response(response);
+    };
+    responses.add(onResponse);
+    context.#stopResponses = () => responses.delete(onResponse);
+    const onOutput = (chunk) => process.env.SWITCHYARD_WEBKIT_DEBUG && process.stderr.write(chunk);
+    child.stdout.on("data", onOutput);
+    child.stderr.on("data", onOutput);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const response = await fetch(`http://127.0.0.1:${port}/status`);
+          if (response.ok) break;
+        } catch (error) {
+          if (attempt > 100 || child.exitCode !== null) throw new Error(`WebKitWebDriver did not start: ${error}`);
+        }
+        await sleep(50);
+      }
+      context.#driver = await new Builder()
+        .usingServer(`http://127.0.0.1:${port}`)
+        .withCapabilities({
+          browserName: "MiniBrowser",
+          "webkitgtk:browserOptions": {
+            binary: miniBrowser,
+            args: ["--automation"],
+          },
+        })
+        .build();
+      await context.#driver.manage().setTimeouts({ script: 120_000, pageLoad: 60_000 });
+      // The first window stays open and unused, so closing the last page never ends the session.
+      context.#parking = await context.#driver.getWindowHandle();
+    } catch (error) {
+      child.kill("SIGTERM"); // by pid
+      throw error;
+    }
+    return context;
+  }
+
+  /** WebDriver classic has one current window per session: one command at a time. */
+  _serial(fn) {
+    const run = this.#queue.then(() => fn(this.#driver));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  _closed(page) {
+    page._forget?.();
+    this.#pages.delete(page);
+  }
+
+  on(event, fn) {
+    if (event !== "page") throw new Error(`context.on("${event}") is not available in WebKit over WebDriver classic`);
+    this.#onPage.push(fn);
+    return this;
+  }
+
+  setDefaultTimeout(ms) {
+    this._defaultTimeout = ms;
+  }
+
+  async newPage() {
+    const handle = await this._serial(async (driver) => {
+      await driver.switchTo().window(this.#parking); // the current window may have been closed
+      await driver.switchTo().newWindow("window");
+      return driver.getWindowHandle();
+    });
+    const page = new Page(this, handle);
+    this.#pages.add(page);
+    const id = `page-${++pageIds}`;
+    this.#proxy.consoles.set(id, (record) => page._console(record));
+    page._forget = () => this.#proxy.consoles.delete(id);
+    await page.goto(`${this.#proxy.url}${NAME_PATH}?page=${id}`);
+    for (const fn of this.#onPage) fn(page);
+    return page;
+  }
+
+  async close() {
+    this.#stopResponses();
+    for (const page of [...this.#pages]) {
+      page.closed = true;
+      this._closed(page);
+    }
+    try {
+      await Promise.race([this.#driver?.quit(), sleep(10_000)]);
+    } finally {
+      this.#process.kill("SIGTERM"); // by pid
+    }
+  }
+}
+
+/** A Playwright-like browser whose contexts are WebKitGTK sessions; `proxy` from tapConsole(). */
+export async function launchWebKit(proxy) {
+  const driverPath = process.env.WEBKITDRIVER ?? "/usr/bin/WebKitWebDriver";
+  const miniBrowser = findMiniBrowser();
+  const contexts = new Set();
+  return {
+    async newContext() {
+      const context = await Context.create({ driverPath, miniBrowser, proxy });
+      contexts.add(context);
+      const close = context.close.bind(context);
+      context.close = async () => {
+        contexts.delete(context);
+        await close();
+      };
+      return context;
+    },
+    async close() {
+      await Promise.all([...contexts].map((c) => c.close()));
+    },
+  };
+}
