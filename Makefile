@@ -126,8 +126,7 @@ test-browser-firefox: scratch
 
 # Cannot run in WebKitGTK (reported as "n/a" with the reason):
 #   crash.spec.mjs *RendererCrashedMidStream: killing the WebKitWebProcess ends the WebDriver
-#   session, and MiniBrowser keeps IndexedDB in memory only;
-#   demo.spec.mjs: drives the UI through Playwright's routing/DOM API, not in the adapter.
+#   session, and MiniBrowser keeps IndexedDB in memory only.
 test-browser-webkit: scratch
 	$(call header,test-browser-webkit: page tests in WebKitGTK MiniBrowser under Xvfb (WebDriver))
 	WEBKITDRIVER=$(WEBKITDRIVER) $(XVFB) node tests/browser/run.mjs --engine webkit --node-modules $(SCRATCH)/node_modules

@@ -5,7 +5,7 @@
 //
 // Screenshots of each step go to test-output/demo/ (test-output/demo/<engine>/ outside Chromium;
 // not committed); the presets test in Chromium also writes docs/demo.png (1280×800, committed,
-// shown by the README). WebKit cannot run these: see openDemo().
+// shown by the README). In WebKit (webkit.mjs) screenshots are of the viewport only.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
@@ -15,10 +15,7 @@ const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const www = join(root, "www");
 const outDir = (engine) => join(root, "test-output/demo", engine === "chromium" ? "" : engine);
 
-async function openDemo({ context, baseUrl, engine, notIn }) {
-  if (engine === "webkit") {
-    notIn("the demo is driven through Playwright's routing and DOM API (route, click, fill, selectOption, locator, screenshot), which the WebDriver adapter (webkit.mjs) does not offer");
-  }
+async function openDemo({ context, baseUrl }) {
   await context.route(`${baseUrl}/demo/**`, (route) => {
     const path = decodeURIComponent(new URL(route.request().url()).pathname.slice("/demo/".length)) || "index.html";
     const file = resolve(www, path);

@@ -5,6 +5,9 @@
 //   page.goto(url), page.evaluate(fnOrString, arg), page.waitForFunction(fn, arg, { timeout })
 //   (its result has jsonValue()), page.waitForTimeout(ms), page.close(), page.on("console" |
 //   "pageerror" | "response", fn)
+//   and for the demo: context.route(glob, handler) (route.fulfill/continue), page.waitForSelector,
+//   click, fill, selectOption, textContent, $$eval, locator(s).count(), setViewportSize and
+//   screenshot (viewport only)
 // Anything else throws, naming what is missing, so a spec never passes by doing less here.
 //
 // One context is one WebKitWebDriver process with one session (the driver allows one session per
@@ -20,10 +23,12 @@
 // response (url(), status(), headers()), workers' fetches included.
 // Needs an X display (the Makefile runs this under xvfb-run); everything listens on 127.0.0.1.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { extname } from "node:path";
 import { createServer as createHttpServer, request } from "node:http";
 import { createServer } from "node:net";
-import { Builder } from "selenium-webdriver";
+import { Builder, By } from "selenium-webdriver";
 
 let pageIds = 0;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -102,9 +107,30 @@ export async function tapConsole(target) {
   const upstream = new URL(target);
   const responses = new Set();
   const consoles = new Map();
-  const seen = (req, up) => {
-    const response = { url: () => new URL(req.url, upstream).href, status: () => up.statusCode, headers: () => ({ ...up.headers }) };
+  const routes = new Set(); // { match(url), handler(route) } from context.route()
+  let origin;
+  const seen = (req, status, headers) => {
+    const response = { url: () => new URL(req.url, origin).href, status: () => status, headers: () => ({ ...headers }) };
     for (const fn of responses) fn(response);
+  };
+  // Sends a response, with the console tap first in an HTML document.
+  const deliver = (req, res, status, headers, body) => {
+    seen(req, status, headers);
+    if (String(headers["content-type"]).startsWith("text/html")) {
+      const html = body.toString("utf8");
+      const at = /^<!doctype[^>]*>/i.exec(html)?.[0].length ?? 0;
+      body = Buffer.from(html.slice(0, at) + `<script src="${TAP_PATH}"></script>` + html.slice(at));
+    }
+    res.writeHead(status, { ...headers, "content-length": body.length }).end(body);
+  };
+  const forward = (req, res) => {
+    const up = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      const chunks = [];
+      answer.on("data", (c) => chunks.push(c));
+      answer.on("end", () => deliver(req, res, answer.statusCode, answer.headers, Buffer.concat(chunks)));
+    });
+    up.on("error", (error) => res.writeHead(502).end(String(error)));
+    req.pipe(up);
   };
   const server = createHttpServer((req, res) => {
     if (req.url === TAP_PATH) {
@@ -112,7 +138,7 @@ export async function tapConsole(target) {
       return;
     }
     if (req.url.startsWith(NAME_PATH)) {
-      const page = new URL(req.url, upstream).searchParams.get("page");
+      const page = new URL(req.url, origin).searchParams.get("page");
       const html = `<!doctype html><script>sessionStorage.setItem("__switchyardPage", ${JSON.stringify(page)})</script>`;
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" }).end(html);
       return;
@@ -127,34 +153,45 @@ export async function tapConsole(target) {
       });
       return;
     }
-    const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-      seen(req, up);
-      if (!String(up.headers["content-type"]).startsWith("text/html")) {
-        res.writeHead(up.statusCode, up.headers);
-        up.pipe(res);
-        return;
-      }
-      const chunks = [];
-      up.on("data", (c) => chunks.push(c));
-      up.on("end", () => {
-        const html = Buffer.concat(chunks).toString("utf8");
-        const tag = `<script src="${TAP_PATH}"></script>`;
-        const at = /^<!doctype[^>]*>/i.exec(html)?.[0].length ?? 0;
-        const body = html.slice(0, at) + tag + html.slice(at);
-        const headers = { ...up.headers, "content-length": Buffer.byteLength(body) };
-        res.writeHead(up.statusCode, headers).end(body);
-      });
+    const url = new URL(req.url, origin).href;
+    const route = [...routes].find((r) => r.match(url));
+    if (!route) return forward(req, res);
+    route.handler({
+      request: () => ({ url: () => url, method: () => req.method }),
+      continue: async () => forward(req, res),
+      fulfill: async ({ status = 200, body, path, headers = {}, contentType } = {}) => {
+        const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+        lower["content-type"] ??= contentType ?? (path ? MIME[extname(path)] ?? "application/octet-stream" : "text/plain");
+        deliver(req, res, status, lower, path ? await readFile(path) : Buffer.from(body ?? ""));
+      },
     });
-    forward.on("error", (error) => res.writeHead(502).end(String(error)));
-    req.pipe(forward);
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${server.address().port}`;
   return {
-    url: `http://127.0.0.1:${server.address().port}`,
+    url: origin,
     responses,
     consoles,
+    routes,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
+}
+
+const MIME = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".wasm": "application/wasm",
+};
+
+/** Playwright's URL glob: `**` any characters, `*` any but "/". */
+function globToRegExp(glob) {
+  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${escaped.replace(/\*\*/g, "\u0000").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*")}$`);
 }
 
 class Page {
@@ -219,6 +256,85 @@ class Page {
     return sleep(ms);
   }
 
+  // The DOM helpers the demo spec uses, as Playwright does them: each waits for its element.
+
+  /** state "visible" (default): attached with a non-empty box and not visibility:hidden. */
+  async waitForSelector(selector, { state = "visible", timeout } = {}) {
+    const present = ([selector, state]) => {
+      const element = document.querySelector(selector);
+      if (!element) return false;
+      if (state === "attached") return true;
+      const box = element.getBoundingClientRect();
+      return box.width > 0 && box.height > 0 && getComputedStyle(element).visibility !== "hidden";
+    };
+    await this.waitForFunction(present, [selector, state], { timeout });
+  }
+
+  async textContent(selector) {
+    await this.waitForSelector(selector, { state: "attached" });
+    return this.evaluate((selector) => document.querySelector(selector)?.textContent ?? null, selector);
+  }
+
+  $$eval(selector, fn, arg) {
+    const run = ([selector, source, arg]) => (0, eval)(`(${source})`)([...document.querySelectorAll(selector)], arg);
+    return this.evaluate(run, [selector, fn.toString(), arg ?? null]);
+  }
+
+  locator(selector) {
+    return { count: () => this.evaluate((selector) => document.querySelectorAll(selector).length, selector) };
+  }
+
+  /** A real WebDriver click (scrolled into view, checked to be interactable). */
+  async click(selector) {
+    await this.waitForSelector(selector);
+    await this.#run((driver) => driver.findElement(By.css(selector)).click());
+  }
+
+  async fill(selector, value) {
+    await this.waitForSelector(selector);
+    await this.evaluate(([selector, value]) => {
+      const element = document.querySelector(selector);
+      element.focus();
+      element.value = value;
+      element.dispatchEvent(new Event("input", { bubbles: true }));
+      element.dispatchEvent(new Event("change", { bubbles: true }));
+    }, [selector, value]);
+  }
+
+  async selectOption(selector, value) {
+    await this.waitForSelector(selector);
+    const chosen = await this.evaluate(([selector, value]) => {
+      const select = document.querySelector(selector);
+      const option = [...select.options].find((o) => o.value === value || o.label === value);
+      if (!option) return null;
+      select.value = option.value;
+      select.dispatchEvent(new Event("input", { bubbles: true }));
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+      return [option.value];
+    }, [selector, value]);
+    if (!chosen) throw new Error(`selectOption: no option '${value}' in ${selector}`);
+    return chosen;
+  }
+
+  /** The window is sized so that the viewport (innerWidth × innerHeight) is the size asked for. */
+  async setViewportSize({ width, height }) {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [w, h] = await this.evaluate(() => [innerWidth, innerHeight]);
+      if (w === width && h === height) return;
+      await this.#run(async (driver) => {
+        const rect = await driver.manage().window().getRect();
+        await driver.manage().window().setRect({ width: rect.width + width - w, height: rect.height + height - h });
+      });
+    }
+  }
+
+  /** The viewport only: WebDriver classic has no full-page screenshot (`fullPage` is ignored). */
+  async screenshot({ path } = {}) {
+    const png = Buffer.from(await this.#run((driver) => driver.takeScreenshot()), "base64");
+    if (path) writeFileSync(path, png);
+    return png;
+  }
+
   async close() {
     if (this.closed) return;
     await this.#run((driver) => driver.close());
@@ -236,6 +352,7 @@ class Context {
   #onPage = [];
   #stopResponses = () => {};
   #proxy;
+  #routes = [];
   _defaultTimeout = 30_000;
 
   static async create({ driverPath, miniBrowser, proxy }) {
@@ -295,6 +412,14 @@ class Context {
     this.#pages.delete(page);
   }
 
+  /** Requests matching a URL glob go to `handler` (fulfill() or continue()), in the shared proxy. */
+  async route(glob, handler) {
+    const regex = globToRegExp(glob);
+    const route = { match: (url) => regex.test(url), handler };
+    this.#proxy.routes.add(route);
+    this.#routes.push(route);
+  }
+
   on(event, fn) {
     if (event !== "page") throw new Error(`context.on("${event}") is not available in WebKit over WebDriver classic`);
     this.#onPage.push(fn);
@@ -323,6 +448,7 @@ class Context {
 
   async close() {
     this.#stopResponses();
+    for (const route of this.#routes) this.#proxy.routes.delete(route);
     for (const page of [...this.#pages]) {
       page.closed = true;
       this._closed(page);
