@@ -75,7 +75,7 @@ if [ -x /usr/bin/firefox-esr ]; then
 else
   apt_install "firefox-esr" firefox-esr
 fi
-if [ -x /usr/bin/WebKitWebDriver ] && command -v xvfb-run >/dev/null; then
+if [ -x /usr/bin/WebKitWebDriver ] && command -v xvfb-run >/dev/null && command -v xauth >/dev/null; then
   say "webkit2gtk-driver + xvfb: present"
 else
   apt_install "webkit2gtk-driver and xvfb" webkit2gtk-driver xvfb xauth
