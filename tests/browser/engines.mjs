@@ -7,8 +7,16 @@
 //             where the BiDi Firefox launcher is `_bidiFirefox`. Chromium stays on 1.64.1.
 //   webkit    WebKitGTK's MiniBrowser through WebDriver classic (./webkit.mjs), which offers only
 //             the subset listed there; needs an X display (xvfb-run)
-// launch(engine, baseUrl) resolves to { browser, baseUrl, close }: the URL may change (WebKit
-// reads console messages through a proxy in front of the static server).
+// launch(engine, baseUrl) resolves to { browser, baseUrl, close }: the URL may change (Firefox
+// and WebKit read console messages through a proxy in front of the static server, tapConsole()
+// in webkit.mjs).
+//
+// Firefox's console messages come from that tap too, not from WebDriver BiDi: BiDi drops the
+// messages a page logs while page.close() is under way (the crash spec's consumer announced
+// "acking …", acked, and the test never saw the line: it counted those messages lost). The tap
+// reports each message by synchronous XHR before console.log returns, so none is lost. It sees the
+// page's own messages, not its workers' (uncaught errors still come from Playwright's
+// "pageerror").
 import { chromium } from "playwright-core";
 import playwrightForFirefox from "playwright-core-bidi-firefox";
 import { launchWebKit, tapConsole } from "./webkit.mjs";
@@ -30,12 +38,24 @@ export async function launch(engine, baseUrl) {
       return { browser, baseUrl, close: () => browser.close() };
     }
     case "firefox": {
+      const proxy = await tapConsole(baseUrl);
       const browser = await playwrightForFirefox._bidiFirefox.launch({
         channel: "moz-firefox",
         executablePath: process.env.FIREFOX ?? "/usr/bin/firefox-esr",
         headless: true,
       });
-      return { browser, baseUrl, close: () => browser.close() };
+      const tapped = {
+        newContext: async (options) => consoleFromTap(await browser.newContext(options), proxy),
+        close: () => browser.close(),
+      };
+      return {
+        browser: tapped,
+        baseUrl: proxy.url,
+        close: async () => {
+          await browser.close();
+          await proxy.close();
+        },
+      };
     }
     case "webkit": {
       const proxy = await tapConsole(baseUrl);
@@ -52,4 +72,54 @@ export async function launch(engine, baseUrl) {
     default:
       throw new Error(`unknown engine '${engine}' (one of ${ENGINES.join(", ")})`);
   }
+}
+
+/**
+ * A Playwright context whose pages take "console" events from the console tap (see above); all
+ * else is Playwright's. Pages opened by the page itself (popups) are not covered.
+ */
+function consoleFromTap(context, proxy) {
+  const onPage = [];
+  const wrap = (page) => {
+    const listeners = [];
+    const { id, url } = proxy.namePage();
+    proxy.consoles.set(id, ({ type, text }) => {
+      if (type !== "pageerror") for (const fn of listeners) fn({ type: () => type, text: () => text });
+    });
+    page.once("close", () => proxy.consoles.delete(id));
+    const wrapped = new Proxy(page, {
+      get(target, property) {
+        if (property === "on") {
+          return (event, fn) => {
+            if (event === "console") listeners.push(fn);
+            else target.on(event, fn);
+            return wrapped;
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    return { wrapped, url };
+  };
+  return new Proxy(context, {
+    get(target, property) {
+      if (property === "on") {
+        return (event, fn) => {
+          if (event === "page") onPage.push(fn);
+          else target.on(event, fn);
+        };
+      }
+      if (property === "newPage") {
+        return async () => {
+          const { wrapped, url } = wrap(await target.newPage());
+          await wrapped.goto(url);
+          for (const fn of onPage) fn(wrapped);
+          return wrapped;
+        };
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }

@@ -63,14 +63,34 @@ function findMiniBrowser() {
   throw new Error("MiniBrowser not found (install webkit2gtk-driver, or set MINIBROWSER)");
 }
 
-// Runs in the page: evaluates `source` (a function's text, called with `arg`, or an expression)
-// and reports { value } or { error } through WebDriver's async-script callback.
+// Runs in the page: starts evaluating `source` (a function's text, called with `arg`, or an
+// expression) and answers { value } or { error } if it settles within 20 ms, or { pending: true }:
+// the outcome then waits in window.__switchyardEval[id] for EVALUATED. A WebDriver session runs
+// one command at a time, so a long evaluation must not hold it: another page may have to act
+// before this one's promise can settle (a consumer waiting for a publish from another tab).
 const EVALUATE = `
-  const [source, isFunction, arg, done] = arguments;
+  const [source, isFunction, arg, id, done] = arguments;
+  const slots = (window.__switchyardEval ??= {});
+  let settled = null;
   (async () => (isFunction ? (0, eval)("(" + source + ")")(arg) : (0, eval)(source)))().then(
-    (value) => done({ value: value === undefined ? null : value }),
-    (error) => done({ error: String((error && error.stack) || error) }),
-  );`;
+    (value) => (settled = { value: value === undefined ? null : value }),
+    (error) => (settled = { error: String(error) + (error && error.stack ? "\\n" + error.stack : "") }),
+  ).then(() => {
+    if (slots[id]) slots[id] = settled;
+    else done(settled);
+  });
+  setTimeout(() => {
+    if (settled) return;
+    slots[id] = { pending: true };
+    done({ pending: true });
+  }, 20);`;
+const EVALUATED = `
+  const [id] = arguments;
+  const slot = window.__switchyardEval?.[id];
+  if (!slot) return { error: "the page navigated or closed while evaluating" };
+  if (!slot.pending) delete window.__switchyardEval[id];
+  return slot;`;
+let evaluations = 0;
 
 const TAP_PATH = "/__switchyard/console-tap.js";
 const REPORT_PATH = "/__switchyard/console";
@@ -173,6 +193,11 @@ export async function tapConsole(target) {
     responses,
     consoles,
     routes,
+    /** A fresh page id and the URL that names a window with it (open it before anything else). */
+    namePage: () => {
+      const id = `page-${++pageIds}`;
+      return { id, url: `${origin}${NAME_PATH}?page=${id}` };
+    },
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
@@ -237,7 +262,12 @@ class Page {
   async evaluate(fnOrSource, arg) {
     const isFunction = typeof fnOrSource === "function";
     const source = isFunction ? fnOrSource.toString() : String(fnOrSource);
-    const result = await this.#run((driver) => driver.executeAsyncScript(EVALUATE, source, isFunction, arg ?? null));
+    const id = ++evaluations;
+    let result = await this.#run((driver) => driver.executeAsyncScript(EVALUATE, source, isFunction, arg ?? null, id));
+    for (let wait = 5; result?.pending; wait = Math.min(wait * 2, 100)) {
+      await sleep(wait);
+      result = await this.#run((driver) => driver.executeScript(EVALUATED, id));
+    }
     if (result?.error !== undefined) throw new Error(`evaluate failed in the page: ${result.error}`);
     return result?.value ?? null;
   }
@@ -438,10 +468,10 @@ class Context {
     });
     const page = new Page(this, handle);
     this.#pages.add(page);
-    const id = `page-${++pageIds}`;
+    const { id, url } = this.#proxy.namePage();
     this.#proxy.consoles.set(id, (record) => page._console(record));
     page._forget = () => this.#proxy.consoles.delete(id);
-    await page.goto(`${this.#proxy.url}${NAME_PATH}?page=${id}`);
+    await page.goto(url);
     for (const fn of this.#onPage) fn(page);
     return page;
   }
