@@ -483,10 +483,16 @@ class Context {
       page.closed = true;
       this._closed(page);
     }
+    let timer;
     try {
-      await Promise.race([this.#driver?.quit(), sleep(10_000)]);
+      await Promise.race([this.#driver?.quit(), new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
     } finally {
-      this.#process.kill("SIGTERM"); // by pid
+      clearTimeout(timer);
+      if (this.#process.exitCode === null && this.#process.signalCode === null) {
+        const exited = new Promise((resolve) => this.#process.once("exit", resolve));
+        this.#process.kill("SIGTERM"); // by pid
+        await exited;
+      }
     }
   }
 }
