@@ -6,6 +6,7 @@
 import { Bus, version as wasmVersion } from "./switchyard.js";
 import { indexedDBStore, mapStore } from "./stores.js";
 import { decodeOps, encodeSnapshot, propertiesFromArray } from "./records.js";
+import { LinkClient, contextKind, originMissing } from "./link.js";
 
 export { indexedDBStore, mapStore };
 
@@ -161,12 +162,18 @@ const buses = new Map();
 // delivery gets its own object, as with amqplib.
 const props = propertiesFromArray;
 
-// Receives the broker's events (src/driver): routes each to its channel or connection. Its
-// methods never throw.
+// The reason given to a confirm callback for a nack.
+const nackReason = (storeError) =>
+  codedError(Error, "Error", storeError ? `message nacked: ${storeError.message}` : "message nacked", storeError?.code ?? "SWITCHYARD_NACKED");
+
+// Receives the broker's events (src/driver): routes each to its channel or connection — the
+// facade's own objects (scope "local") or the link's sessions (the leader of an origin-wide bus).
+// Its methods never throw.
 class BusState {
   constructor(name, options, storage, adapter, snapshot) {
     this.name = name;
     this.storage = storage;
+    this.maxMessageBytes = options?.maxMessageBytes;
     this.adapter = adapter;
     this.storeError = null;
     this.commitWaiters = [];
@@ -195,7 +202,7 @@ class BusState {
         this.storeError = err;
         this.bus.storeDone(batch, false);
         this.wakeCommitWaiters();
-        for (const conn of this.connections.values()) conn.emit("storeError", err);
+        this.onStoreError(err);
       },
     );
   }
@@ -214,19 +221,20 @@ class BusState {
     this.commitWaiters = this.commitWaiters.filter((w) => (w.need <= committed ? (w.resolve(), false) : true));
   }
 
+  onStoreError(err) {
+    for (const conn of this.connections.values()) conn.emit("storeError", err);
+  }
+
   deliver(channel, consumerTag, deliveryTag, redelivered, exchange, routingKey, content, properties) {
-    this.channels
-      .get(channel)
-      ?._deliver(consumerTag, { content: delivered(content), fields: { consumerTag, deliveryTag, redelivered, exchange, routingKey }, properties: props(properties) });
+    this.channels.get(channel)?._onDeliver(consumerTag, deliveryTag, redelivered, exchange, routingKey, content, properties);
   }
 
   returned(channel, replyCode, replyText, exchange, routingKey, content, properties) {
-    const msg = { content: delivered(content), fields: { replyCode, replyText, exchange, routingKey }, properties: props(properties) };
-    this.channels.get(channel)?.emit("return", msg);
+    this.channels.get(channel)?._onReturn(replyCode, replyText, exchange, routingKey, content, properties);
   }
 
   confirm(channel, seq, ack) {
-    this.channels.get(channel)?._confirm(seq, ack);
+    this.channels.get(channel)?._confirm(seq, ack, ack ? null : nackReason(this.storeError));
   }
 
   cancelled(channel, consumerTag) {
@@ -262,9 +270,16 @@ function busName(url) {
   throw invalid(`connect: unsupported URL scheme '${scheme}:' (use switchyard://NAME)`);
 }
 
+// Browsers and their workers share one bus per origin by default, persisted in IndexedDB; other
+// runtimes (Node, Deno, edge isolates) get a bus per realm in memory unless told otherwise.
+const browserLike = () => !globalThis.process?.versions?.node && !globalThis.Deno && (typeof window === "object" || typeof WorkerGlobalScope === "function");
+const links = new Map();
+
 /**
  * Opens a connection to a bus. `url` names the bus (`switchyard://NAME`; `amqp://…` URLs name
- * the default bus). Every connection to the same name in this JavaScript realm shares one broker.
+ * the default bus). With scope "origin" (the default in browsers and workers) every tab and
+ * worker of the origin that connects to NAME shares one broker; with scope "local" every
+ * connection to NAME in this JavaScript realm does.
  */
 export async function connect(url, options) {
   await wasmReady;
@@ -277,8 +292,10 @@ export async function connect(url, options) {
       }
     }
   }
-  const { storage = "memory", scope = "local", maxMessageBytes } = options ?? {};
-  const adapter = typeof storage === "object" && storage !== null;
+  const explicitStorage = options?.storage;
+  const adapter = typeof explicitStorage === "object" && explicitStorage !== null;
+  const { storage = globalThis.indexedDB && browserLike() ? "indexeddb" : "memory", maxMessageBytes } = options ?? {};
+  const { scope = !adapter && browserLike() && originMissing().length === 0 ? "origin" : "local" } = options ?? {};
   if (!adapter && storage !== "memory" && storage !== "indexeddb") {
     throw invalid(`connect: storage must be "memory", "indexeddb" or a store adapter object, got ${String(storage)}`);
   }
@@ -291,14 +308,7 @@ export async function connect(url, options) {
   if (adapter && !["load", "apply", "close"].every((m) => typeof storage[m] === "function")) {
     throw invalid("connect: a store adapter needs load(), apply(ops) and close() methods");
   }
-  if (scope !== "local") {
-    throw codedError(
-      Error,
-      "Error",
-      `connect: scope '${scope}' is not available in this build; use { scope: "local" } (one broker per JavaScript realm)`,
-      "SWITCHYARD_SCOPE_UNAVAILABLE",
-    );
-  }
+  if (scope === "origin") return connectOrigin(name, storage, explicitStorage !== undefined, maxMessageBytes, adapter);
   let pending = buses.get(name);
   if (!pending) {
     pending = createBus(name, storage, maxMessageBytes);
@@ -306,24 +316,70 @@ export async function connect(url, options) {
     pending.catch(() => buses.delete(name));
   }
   const state = await pending;
-  if (options?.storage !== undefined && state.storage !== storage) {
-    throw codedError(
-      Error,
-      "Error",
-      `connect: bus '${name}' is already open in this context with other storage`,
-      "SWITCHYARD_STORAGE_MISMATCH",
-    );
+  if (explicitStorage !== undefined && state.storage !== storage) {
+    throw storageMismatch(name, "in this context");
   }
+  return open(state);
+}
+
+const storageMismatch = (name, where) =>
+  codedError(Error, "Error", `connect: bus '${name}' is already open ${where} with other storage`, "SWITCHYARD_STORAGE_MISMATCH");
+
+function open(state) {
   const id = state.bus.openConnection();
   const conn = new Connection(state, id);
   state.connections.set(id, conn);
   return conn;
 }
 
-async function createBus(name, storage, maxMessageBytes) {
+async function connectOrigin(name, storage, explicitStorage, maxMessageBytes, adapter) {
+  const missing = originMissing();
+  if (missing.length) {
+    throw codedError(
+      Error,
+      "Error",
+      `connect: scope "origin" needs ${missing.join(" and ")}, which this runtime lacks; use { scope: "local" } for a bus private to this context`,
+      "SWITCHYARD_SCOPE_UNAVAILABLE",
+    );
+  }
+  if (adapter) {
+    throw invalid('connect: a store adapter object serves one context; use it with { scope: "local" } (the origin-wide bus persists with storage "indexeddb" or "memory")');
+  }
+  let pending = links.get(name);
+  if (!pending) {
+    const client = new LinkClient(name, storage, maxMessageBytes, (bus, s, max) => createBus(bus, s, max, true));
+    const forget = () => links.get(name) === pending && links.delete(name);
+    client.onFailed = forget;
+    // In Node and Deno a realm leaves the bus with its last connection, so the process can exit
+    // (in browsers a context stays on the bus, and keeps leading it, until it ends).
+    if (needsKeepAlive) {
+      client.onIdle = () => {
+        forget();
+        client.leave();
+      };
+    }
+    pending = client.start().then(() => client);
+    links.set(name, pending);
+    pending.catch(() => links.get(name) === pending && links.delete(name));
+  }
+  keepAlive(1); // Node and Deno: joining waits on messages only
+  let client;
+  try {
+    client = await pending;
+  } finally {
+    keepAlive(-1);
+  }
+  if (client.left) return connectOrigin(name, storage, explicitStorage, maxMessageBytes, adapter); // left meanwhile
+  if (explicitStorage && client.leaderStorage !== storage) {
+    throw storageMismatch(name, `on this origin (its leader uses "${client.leaderStorage}")`);
+  }
+  return open(client);
+}
+
+async function createBus(name, storage, maxMessageBytes, leader = false) {
   const options = maxMessageBytes === undefined ? undefined : { maxMessageBytes };
   if (storage === "memory") return new BusState(name, options, storage);
-  const adapter = storage === "indexeddb" ? indexedDBStore(name) : storage;
+  const adapter = storage === "indexeddb" ? indexedDBStore(name, leader ? { waitForLock: LEADER_STORE_WAIT_MS } : undefined) : storage;
   let snapshot;
   try {
     snapshot = await adapter.load();
@@ -333,6 +389,10 @@ async function createBus(name, storage, maxMessageBytes) {
   }
   return new BusState(name, options, storage, adapter, snapshot);
 }
+
+// A new leader waits this long for the store lock of the leader it replaces (released as that
+// context goes away, not always at the same instant as the leader lock).
+const LEADER_STORE_WAIT_MS = 10_000;
 
 // ----- Connection ------------------------------------------------------------------------
 
@@ -361,16 +421,53 @@ export class Connection extends Emitter {
    * destinationType, key, arguments}] }`. `version` changes whenever any of them (or the set of
    * consumers) changes.
    */
-  topology() {
+  async topology() {
     if (this.#closed) throw connectionClosedError();
     const bus = this.#state.bus;
-    return { version: bus.topologyVersion(), ...bus.topology() };
+    const [version, topology] = await Promise.all([bus.topologyVersion(), bus.topology()]);
+    return { version, ...topology };
   }
 
   /** Counters of every queue (a switchyard addition; see Channel#stats). */
-  stats() {
+  async stats() {
     if (this.#closed) throw connectionClosedError();
     return this.#state.bus.allStats();
+  }
+
+  /**
+   * When the bus's next timer (a TTL, a delay, a queue's expiry) is due, as a `Date`, or `null`
+   * (a switchyard addition): a host that may be evicted between requests, such as a Durable
+   * Object, sets an alarm for it; timers run whenever the bus's code runs after that time.
+   */
+  async nextDeadline() {
+    if (this.#closed) throw connectionClosedError();
+    const t = await this.#state.bus.nextDeadline();
+    return t === undefined || t === null ? null : new Date(t);
+  }
+
+  /**
+   * The contexts (tabs, frames, workers) connected to the bus, the leader first, each with its
+   * consumers (a switchyard addition): `[{ id, kind, label, leader, connections, consumers:
+   * [{ queue, consumerTag }] }]`. A bus of scope "local" has one context, this one.
+   */
+  async contexts() {
+    if (this.#closed) throw connectionClosedError();
+    if (this.#state.bus.contexts) return this.#state.bus.contexts();
+    const consumers = [];
+    for (const ch of this.#state.channels.values()) {
+      for (const consumerTag of ch._consumers.keys()) consumers.push({ queue: ch._queues.get(consumerTag), consumerTag });
+    }
+    return [{ id: null, kind: contextKind(), label: "", leader: true, connections: this.#state.connections.size, consumers }];
+  }
+
+  /**
+   * Where this connection's broker runs (a switchyard addition): `{ scope, contextId, leaderId,
+   * leader }`. On an origin-wide bus, `leader` tells whether this context runs the broker; the
+   * connection emits `leaderLost` ({ leaderId, at }) when the leader ends and `failover`
+   * ({ leaderId, leader, errors }) once it is re-established on a new leader.
+   */
+  linkState() {
+    return this.#state.linkState?.() ?? { scope: "local", contextId: null, leaderId: null, leader: true };
   }
 
   async createChannel() {
@@ -400,6 +497,7 @@ export class Connection extends Emitter {
     if (this.#closed) throw connectionClosedError();
     this.#finish(null);
     this.#state.bus.closeConnection(this.#id);
+    if (this.#state.connections.size === 0) this.#state.onIdle?.();
   }
 
   #finish(error) {
@@ -412,11 +510,18 @@ export class Connection extends Emitter {
   }
 
   _closedByServer(error) {
-    if (!this.#closed) this.#finish(error);
+    if (this.#closed) return;
+    this.#finish(error);
+    if (this.#state.connections.size === 0) this.#state.onIdle?.();
   }
 }
 
 // ----- Channel ---------------------------------------------------------------------------
+
+// Continues with a broker call's result: now if it has one, later if it is a promise (a call
+// forwarded to the origin bus's leader).
+const after = (v, fn) => (v instanceof Promise ? v.then(fn) : fn(v));
+const empty = () => ({});
 
 function tagOf(message, what) {
   const tag = message?.fields?.deliveryTag;
@@ -459,6 +564,7 @@ export class Channel extends Emitter {
     this.connection = connection;
     this._closed = false;
     this._consumers = new Map();
+    this._queues = new Map(); // consumer tag -> queue name
     this._errorSurfaced = false;
   }
 
@@ -466,54 +572,45 @@ export class Channel extends Emitter {
     if (this._closed) throw channelClosedError();
   }
 
-  // A broker call that returns a promise: bad input and broker errors reject it.
+  // A broker call that returns a promise: bad input and broker errors reject it. In-process the
+  // call runs now; on an origin-wide bus whose leader is another context, `fn` gets a promise.
   _rpc(fn) {
+    const surfaced = (err) => {
+      if (err?.name === "AmqpError") this._errorSurfaced = true;
+      throw err;
+    };
     return new Promise((resolve) => {
       this._check();
+      let value;
       try {
-        resolve(fn(this._state.bus, this._id));
+        value = fn(this._state.bus, this._id);
       } catch (err) {
-        if (err?.name === "AmqpError") this._errorSurfaced = true;
-        throw err;
+        surfaced(err);
       }
+      resolve(value instanceof Promise ? value.catch(surfaced) : value);
     });
   }
 
   // ----- topology -----
 
   assertExchange(exchange, type, options) {
-    return this._rpc((bus, id) => {
-      bus.assertExchange(id, exchange, type, options, false);
-      return { exchange };
-    });
+    return this._rpc((bus, id) => after(bus.assertExchange(id, exchange, type, options, false), () => ({ exchange })));
   }
 
   checkExchange(exchange) {
-    return this._rpc((bus, id) => {
-      bus.assertExchange(id, exchange, undefined, undefined, true);
-      return {};
-    });
+    return this._rpc((bus, id) => after(bus.assertExchange(id, exchange, undefined, undefined, true), empty));
   }
 
   deleteExchange(exchange, options) {
-    return this._rpc((bus, id) => {
-      bus.deleteExchange(id, exchange, options);
-      return {};
-    });
+    return this._rpc((bus, id) => after(bus.deleteExchange(id, exchange, options), empty));
   }
 
   bindExchange(destination, source, pattern, args) {
-    return this._rpc((bus, id) => {
-      bus.bindExchange(id, destination, source, pattern, args, false);
-      return {};
-    });
+    return this._rpc((bus, id) => after(bus.bindExchange(id, destination, source, pattern, args, false), empty));
   }
 
   unbindExchange(destination, source, pattern, args) {
-    return this._rpc((bus, id) => {
-      bus.bindExchange(id, destination, source, pattern, args, true);
-      return {};
-    });
+    return this._rpc((bus, id) => after(bus.bindExchange(id, destination, source, pattern, args, true), empty));
   }
 
   assertQueue(queue, options) {
@@ -525,25 +622,19 @@ export class Channel extends Emitter {
   }
 
   deleteQueue(queue, options) {
-    return this._rpc((bus, id) => ({ messageCount: bus.deleteQueue(id, queue, options) }));
+    return this._rpc((bus, id) => after(bus.deleteQueue(id, queue, options), (messageCount) => ({ messageCount })));
   }
 
   purgeQueue(queue) {
-    return this._rpc((bus, id) => ({ messageCount: bus.purgeQueue(id, queue) }));
+    return this._rpc((bus, id) => after(bus.purgeQueue(id, queue), (messageCount) => ({ messageCount })));
   }
 
   bindQueue(queue, source, pattern, args) {
-    return this._rpc((bus, id) => {
-      bus.bindQueue(id, queue, source, pattern, args, false);
-      return {};
-    });
+    return this._rpc((bus, id) => after(bus.bindQueue(id, queue, source, pattern, args, false), empty));
   }
 
   unbindQueue(queue, source, pattern, args) {
-    return this._rpc((bus, id) => {
-      bus.bindQueue(id, queue, source, pattern, args, true);
-      return {};
-    });
+    return this._rpc((bus, id) => after(bus.bindQueue(id, queue, source, pattern, args, true), empty));
   }
 
   // ----- publishing -----
@@ -581,17 +672,29 @@ export class Channel extends Emitter {
         if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid("consume: signal must be an AbortSignal");
         signal?.throwIfAborted();
       }
-      const consumerTag = bus.consume(id, queue, options);
-      this._consumers.set(consumerTag, onMessage);
-      signal?.addEventListener(
-        "abort",
-        () => {
-          if (!this._closed && this._consumers.has(consumerTag)) this.cancel(consumerTag).catch(() => {});
-        },
-        { once: true },
-      );
-      return { consumerTag };
+      return after(bus.consume(id, queue, options), (consumerTag) => {
+        this._consumers.set(consumerTag, onMessage);
+        this._queues.set(consumerTag, queue);
+        signal?.addEventListener(
+          "abort",
+          () => {
+            if (!this._closed && this._consumers.has(consumerTag)) this.cancel(consumerTag).catch(() => {});
+          },
+          { once: true },
+        );
+        return { consumerTag };
+      });
     });
+  }
+
+  _onDeliver(consumerTag, deliveryTag, redelivered, exchange, routingKey, content, properties) {
+    const fields = { consumerTag, deliveryTag, redelivered, exchange, routingKey };
+    this._deliver(consumerTag, { content: delivered(content), fields, properties: props(properties) });
+  }
+
+  _onReturn(replyCode, replyText, exchange, routingKey, content, properties) {
+    const fields = { replyCode, replyText, exchange, routingKey };
+    this.emit("return", { content: delivered(content), fields, properties: props(properties) });
   }
 
   _deliver(consumerTag, msg) {
@@ -617,13 +720,14 @@ export class Channel extends Emitter {
   }
 
   cancel(consumerTag) {
-    return this._rpc((bus, id) => {
-      bus.cancel(id, consumerTag);
-      const fn = this._consumers.get(consumerTag);
-      this._consumers.delete(consumerTag);
-      fn?._onCancel?.();
-      return { consumerTag };
-    });
+    return this._rpc((bus, id) =>
+      after(bus.cancel(id, consumerTag), () => {
+        const fn = this._consumers.get(consumerTag);
+        this._consumers.delete(consumerTag);
+        fn?._onCancel?.();
+        return { consumerTag };
+      }),
+    );
   }
 
   async get(queue, options) {
@@ -712,10 +816,7 @@ export class Channel extends Emitter {
   }
 
   prefetch(count, global) {
-    return this._rpc((bus, id) => {
-      bus.prefetch(id, count, global);
-      return {};
-    });
+    return this._rpc((bus, id) => after(bus.prefetch(id, count, global), empty));
   }
 
   qos(count, global) {
@@ -723,31 +824,26 @@ export class Channel extends Emitter {
   }
 
   recover() {
-    return this._rpc((bus, id) => {
-      bus.recover(id);
-      return {};
-    });
+    return this._rpc((bus, id) => after(bus.recover(id), empty));
   }
 
   /** Counters of a queue (a switchyard addition). */
   stats(queue) {
-    return this._rpc((bus) => {
-      const s = bus.stats(queue);
-      if (s === undefined) {
-        // Not an AMQP error: asking for counters closes nothing.
-        throw codedError(Error, "Error", `stats: no queue '${queue}' in vhost '/'`, "SWITCHYARD_NOT_FOUND");
-      }
-      return s;
-    });
+    return this._rpc((bus) =>
+      after(bus.stats(queue), (s) => {
+        if (s === undefined) {
+          // Not an AMQP error: asking for counters closes nothing.
+          throw codedError(Error, "Error", `stats: no queue '${queue}' in vhost '/'`, "SWITCHYARD_NOT_FOUND");
+        }
+        return s;
+      }),
+    );
   }
 
   // ----- closing -----
 
   close() {
-    return this._rpc((bus, id) => {
-      bus.closeChannel(id);
-      this._closedLocally(null);
-    });
+    return this._rpc((bus, id) => after(bus.closeChannel(id), () => this._closedLocally(null)));
   }
 
   _closedLocally(error) {
@@ -775,6 +871,8 @@ export class Channel extends Emitter {
   _confirm() {}
 
   _failPending() {}
+
+  _leaderLost() {}
 }
 
 // ----- ConfirmChannel --------------------------------------------------------------------
@@ -799,14 +897,11 @@ export class ConfirmChannel extends Channel {
     return this.publish("", queue, content, options, callback);
   }
 
-  _confirm(seq, ack) {
+  _confirm(seq, ack, reason) {
     if (!this._unconfirmed.has(seq)) return;
     const cb = this._unconfirmed.get(seq);
     this._unconfirmed.delete(seq);
-    const storeError = this._state.storeError;
-    const err = ack
-      ? null
-      : codedError(Error, "Error", storeError ? `message nacked: ${storeError.message}` : "message nacked", storeError?.code ?? "SWITCHYARD_NACKED");
+    const err = ack ? null : (reason ?? nackReason(null));
     if (cb) {
       try {
         cb(err, undefined);
@@ -816,9 +911,11 @@ export class ConfirmChannel extends Channel {
     }
     this._waiters = this._waiters.filter((w) => {
       if (!w.seqs.delete(seq)) return true;
-      if (!ack) w.nacked = true;
+      if (!ack) w.nacked ??= err;
       if (w.seqs.size > 0) return true;
-      if (w.nacked) w.reject(codedError(Error, "Error", "message nacked", "SWITCHYARD_NACKED"));
+      if (w.nacked) {
+        w.reject(w.nacked.code === "SWITCHYARD_LEADER_LOST" ? w.nacked : codedError(Error, "Error", "message nacked", "SWITCHYARD_NACKED"));
+      }
       else w.resolve();
       return false;
     });
@@ -840,12 +937,27 @@ export class ConfirmChannel extends Channel {
     this._waiters = [];
   }
 
+  // The origin bus's leader died: publishes it received but did not confirm have an unknown
+  // outcome (those it never received are sent to the next leader, `resent`).
+  _leaderLost(resent) {
+    for (const seq of [...this._unconfirmed.keys()]) {
+      if (resent.has(seq)) continue;
+      const reason = codedError(
+        Error,
+        "Error",
+        "the bus's leader context ended before confirming this message; it may or may not have been stored (publish it again if it must arrive)",
+        "SWITCHYARD_LEADER_LOST",
+      );
+      this._confirm(seq, false, reason);
+    }
+  }
+
   /** Resolves when every publish so far is confirmed; rejects if any was nacked. */
   waitForConfirms() {
     if (this._closed) return Promise.reject(channelClosedError());
     if (this._unconfirmed.size === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this._waiters.push({ seqs: new Set(this._unconfirmed.keys()), nacked: false, resolve, reject });
+      this._waiters.push({ seqs: new Set(this._unconfirmed.keys()), nacked: null, resolve, reject });
     });
   }
 }

@@ -45,10 +45,11 @@ export type Overflow = "drop-head" | "reject-publish" | "reject-publish-dlx";
 export namespace Options {
   /** Second argument of `connect()` (switchyard; amqplib's is socket options). */
   interface Connect {
-    /** Where durable state lives: "memory" (the default everywhere until the origin-wide bus
-     * lands), "indexeddb" (browsers and workers), or a store adapter (any runtime). */
+    /** Where durable state lives: "indexeddb" (the default in browsers and workers), "memory"
+     * (the default elsewhere), or a store adapter (any runtime; scope "local"). */
     storage?: "memory" | "indexeddb" | StoreAdapter;
-    /** "origin": one bus shared by every context of the origin; "local": this context only. */
+    /** "origin" (the default in browsers and workers): one bus shared by every tab and worker
+     * of the origin; "local" (the default elsewhere): this context only. */
     scope?: "origin" | "local";
     /** Largest accepted message body in bytes; larger publishes throw RangeError
      * (code "SWITCHYARD_TOO_LARGE"). */
@@ -193,7 +194,14 @@ export interface StoreAdapter {
 }
 
 /** The IndexedDB store (database `switchyard:NAME`), one readwrite transaction per batch. */
-export function indexedDBStore(name: string, options?: { durability?: "strict" | "relaxed" }): StoreAdapter;
+export function indexedDBStore(
+  name: string,
+  options?: {
+    durability?: "strict" | "relaxed";
+    /** Milliseconds to wait for another context's hold on this store (default 0: fail at once). */
+    waitForLock?: number;
+  },
+): StoreAdapter;
 
 /** A store kept in Maps (tests, examples). */
 export function mapStore(): StoreAdapter;
@@ -405,6 +413,12 @@ export interface ConnectionEvents {
   error: [error: Error];
   /** A batch could not be persisted (its confirms were nacked); the bus keeps working. */
   storeError: [error: SwitchyardError];
+  /** Origin-wide bus: the connection was re-established on a new leader (consumers, prefetch
+   * and the topology it declared were re-created there). */
+  failover: [info: FailoverInfo];
+  /** Origin-wide bus: the leader context ended (`at`: Date.now() when this context noticed);
+   * calls wait for the next leader, and `failover` follows once the connection is re-created. */
+  leaderLost: [info: { leaderId: string; at: number }];
 }
 
 export interface ChannelEvents {
@@ -425,10 +439,17 @@ export declare class Connection {
   protected constructor();
   /** The name of the bus this connection belongs to ("default" for amqp:// URLs). */
   readonly bus: string;
-  /** The bus's exchanges, queues and bindings now (switchyard). */
-  topology(): Topology;
-  /** Counters of every queue now (switchyard). */
-  stats(): QueueStats[];
+  /** The bus's exchanges, queues and bindings now (switchyard; asked of the bus's leader). */
+  topology(): Promise<Topology>;
+  /** Counters of every queue now (switchyard; asked of the bus's leader). */
+  stats(): Promise<QueueStats[]>;
+  /** When the bus's next timer (TTL, delay, queue expiry) is due, or null (switchyard): a
+   * Durable Object hosting a bus sets an alarm for it. */
+  nextDeadline(): Promise<Date | null>;
+  /** The tabs and workers on the bus, the leader first, with their consumers (switchyard). */
+  contexts(): Promise<ContextInfo[]>;
+  /** Where this connection's broker runs (switchyard). */
+  linkState(): LinkState;
   createChannel(): Promise<Channel>;
   createConfirmChannel(): Promise<ConfirmChannel>;
   /** Closes its channels and deletes its exclusive queues. */
@@ -436,6 +457,39 @@ export declare class Connection {
 }
 
 export interface Connection extends Emitter<ConnectionEvents> {}
+
+/** One context on a bus, as Connection#contexts() lists it. */
+export interface ContextInfo {
+  /** Its id (null for a bus of scope "local"). */
+  id: string | null;
+  /** "tab", "frame", "dedicated worker", "shared worker", "service worker", "main thread" (Node, Deno) or "worker thread" (Node). */
+  kind: string;
+  /** The page's title or the worker's path. */
+  label: string;
+  leader: boolean;
+  connections: number;
+  consumers: { queue: string; consumerTag: string }[];
+}
+
+/** What Connection#linkState() returns. */
+export interface LinkState {
+  /** "origin": one broker for every tab and worker of the origin; "local": this context's own. */
+  scope: "origin" | "local";
+  /** This context's id on an origin-wide bus (null for scope "local"). */
+  contextId: string | null;
+  /** The id of the context running the broker (null while a new leader is being elected). */
+  leaderId: string | null;
+  /** Whether the broker runs in this context. */
+  leader: boolean;
+}
+
+/** What the `failover` event of a Connection carries. */
+export interface FailoverInfo {
+  leaderId: string;
+  leader: boolean;
+  /** Declarations of this connection that could not be made again on the new leader. */
+  errors: Error[];
+}
 
 /** What Connection#topology() returns. */
 export interface Topology {

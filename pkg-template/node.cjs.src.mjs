@@ -6,8 +6,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { initSync } from "./switchyard.js";
+import { useLocks } from "./link.js";
+import { nodeLocks } from "./node-locks.js";
 
 initSync({ module: new WebAssembly.Module(readFileSync(join(__dirname, "switchyard_bg.wasm"))) });
+// Node 20 has no Web Locks: worker_threads share a bus (scope "origin") through this table.
+if (!globalThis.navigator?.locks) useLocks(nodeLocks());
 
 export * from "./facade.js";
 export { default } from "./facade.js";

@@ -68,7 +68,7 @@ const request = (r) =>
  * disk before `complete`) or "relaxed" (`complete` once the OS has the data: faster, may lose the
  * last batches on a power cut, not on a tab or browser crash).
  */
-export function indexedDBStore(name, { durability = "strict" } = {}) {
+export function indexedDBStore(name, { durability = "strict", waitForLock = 0 } = {}) {
   if (durability !== "strict" && durability !== "relaxed") {
     throw storeError(`indexedDBStore: durability must be "strict" or "relaxed"`, "SWITCHYARD_INVALID_ARGUMENT");
   }
@@ -198,19 +198,21 @@ export function indexedDBStore(name, { durability = "strict" } = {}) {
       const locks = globalThis.navigator?.locks;
       if (locks && !lock) {
         lock = await new Promise((resolve, reject) => {
+          // The origin bus's new leader waits a little for the old leader's lock to go.
+          const how = waitForLock > 0 ? { signal: AbortSignal.timeout(waitForLock) } : { ifAvailable: true };
           locks
-            .request(`switchyard:${name}:store`, { ifAvailable: true }, (held) => {
+            .request(`switchyard:${name}:store`, how, (held) => {
               if (!held) {
                 resolve(null);
                 return;
               }
               return new Promise((release) => resolve(release));
             })
-            .catch(reject);
+            .catch((err) => (err?.name === "TimeoutError" || err?.name === "AbortError" ? resolve(null) : reject(err)));
         });
         if (!lock) {
           throw storeError(
-            `bus '${name}' is already persisted by another tab or worker of this origin; use { storage: "memory" } here until the origin-wide bus lands`,
+            `bus '${name}' is already persisted by another tab or worker of this origin that opened it with { scope: "local" }; share that bus with the origin-wide scope (the default), or use { storage: "memory" } here`,
             "SWITCHYARD_STORAGE_LOCKED",
           );
         }

@@ -59,6 +59,23 @@ fn client_chosen_amq_gen_name_is_reserved_too() {
 }
 
 #[test]
+fn a_recovering_client_redeclares_its_server_named_queue_under_the_same_name() {
+    // After a leader failover a client declares its server-named queues again; they keep the
+    // names it already handed out (as reply-to addresses, in bindings). Only `amq.gen-` names.
+    let mut h = Harness::new();
+    let (_, ch) = h.open();
+    let exclusive = QueueOptions { exclusive: true, ..Default::default() };
+    let ok = h.broker.queue_redeclare(ch, "amq.gen-abc", exclusive.clone(), 0).unwrap();
+    assert_eq!(ok.queue, "amq.gen-abc");
+    assert!(h.queue_exists("amq.gen-abc"));
+    let other = h.connection();
+    let och = h.broker.open_channel(other).unwrap();
+    assert_code(h.declare_queue(och, "amq.gen-abc", QueueOptions::default()), 405);
+    assert_code(h.broker.queue_redeclare(ch, "amq.other", QueueOptions::default(), 0), 403);
+    assert!(!h.queue_exists("amq.other"));
+}
+
+#[test]
 fn exclusive_queue_is_locked_to_its_connection_and_dies_with_it() {
     let mut h = Harness::new();
     let (owner, och) = h.open();

@@ -134,6 +134,16 @@ fn body(content: JsValue, what: &str, exchange: JsValue, routing_key: JsValue) -
     Ok(JsBody::new(content, len, exchange, routing_key))
 }
 
+fn check_size(len: usize, max: Option<usize>) -> JsResult<()> {
+    match max {
+        Some(max) if len > max => Err(range_error(
+            super::errors::TOO_LARGE,
+            &format!("publish: the body is {len} bytes, over this bus's maxMessageBytes ({max})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn stats_to_js(s: &QueueStats) -> JsValue {
     let o = Object::new();
     set(&o, "queue", JsValue::from_str(&s.name));
@@ -173,6 +183,20 @@ impl Bus {
             crate::core::Broker::new(config)
         };
         Ok(Bus { driver: Driver::new(broker, sink), max_message_bytes })
+    }
+
+    /// When the broker's next timer (TTL, delay, queue expiry) is due, in ms since the epoch, or
+    /// `undefined` when none is armed: for hosts whose isolate may be evicted between requests
+    /// (a Durable Object sets an alarm for it).
+    #[wasm_bindgen(js_name = nextDeadline)]
+    pub fn next_deadline(&self) -> Option<f64> {
+        self.driver.read(|b| b.poll_timeout()).map(|t| t as f64)
+    }
+
+    /// Runs the broker's timers (TTL, delays, queue expiry) that are due now. The broker arms
+    /// `setTimeout` by itself; this is for a second clock where that one is throttled.
+    pub fn tick(&self) {
+        self.driver.tick();
     }
 
     /// Store operations emitted so far (see `storeCommitted`).
@@ -280,6 +304,17 @@ impl Bus {
         Ok(o.into())
     }
 
+    /// `assertQueue` for a client recovering its topology after a leader failover: a
+    /// server-named queue (`amq.gen-…`) is declared again under the name it had.
+    #[wasm_bindgen(js_name = redeclareQueue)]
+    pub fn redeclare_queue(&self, channel: f64, name: JsValue, options: JsValue) -> JsResult<()> {
+        let c = ch(channel)?;
+        let name = name_arg(&name, "assertQueue", "queue")?;
+        let options = queue_options(&options)?;
+        self.driver.call(|b, now| b.queue_redeclare(c, &name, options, now))?.map_err(failed("QueueDeclare"))?;
+        Ok(())
+    }
+
     /// `deleteQueue`: the number of messages deleted.
     #[wasm_bindgen(js_name = deleteQueue)]
     pub fn delete_queue(&self, channel: f64, name: JsValue, options: JsValue) -> JsResult<u32> {
@@ -314,6 +349,18 @@ impl Bus {
         }
     }
 
+    /// Checks a publish's arguments as `publish` does, without a broker: a context that forwards
+    /// its publishes to the origin bus's leader throws bad input synchronously, as in-process.
+    #[wasm_bindgen(js_name = checkPublish)]
+    pub fn check_publish(exchange: JsValue, routing_key: JsValue, content: JsValue, options: JsValue, max_message_bytes: Option<f64>) -> JsResult<()> {
+        optional_name_arg(&exchange, "publish", "exchange")?;
+        name_arg(&routing_key, "publish", "routingKey")?;
+        let body = body(content, "publish", JsValue::UNDEFINED, JsValue::UNDEFINED)?;
+        check_size(body.len, max_message_bytes.map(|m| m as usize))?;
+        publish_options(&options, "publish")?;
+        Ok(())
+    }
+
     /// `publish`: returns the confirm sequence number (0 when the channel is not in confirm
     /// mode). A broker error closes the channel and is thrown.
     pub fn publish(&self, channel: f64, exchange: JsValue, routing_key: JsValue, content: JsValue, options: JsValue) -> JsResult<f64> {
@@ -321,12 +368,7 @@ impl Bus {
         let exchange_name = optional_name_arg(&exchange, "publish", "exchange")?;
         let key = name_arg(&routing_key, "publish", "routingKey")?;
         let body = body(content, "publish", exchange, routing_key)?;
-        if self.max_message_bytes.is_some_and(|max| body.len > max) {
-            return Err(range_error(
-                super::errors::TOO_LARGE,
-                &format!("publish: the body is {} bytes, over this bus's maxMessageBytes ({})", body.len, self.max_message_bytes.unwrap_or(0)),
-            ));
-        }
+        check_size(body.len, self.max_message_bytes)?;
         let (exchange, routing_key) = (exchange_name, key);
         let (properties, mandatory) = publish_options(&options, "publish")?;
         let p = Publish { exchange, routing_key, mandatory, properties, body };

@@ -510,6 +510,25 @@ impl<B: Body> Broker<B> {
         passive: bool,
         now: u64,
     ) -> Result<QueueDeclareOk> {
+        self.declare_queue(ch, name, options, passive, false, now)
+    }
+
+    /// `queue.declare` of a server-named queue (`amq.gen-…`) under the name it had, for a client
+    /// that recovers its topology on a new broker (the origin bus after a leader failover): the
+    /// queue keeps the name its owner already handed out. Other `amq.*` names stay refused.
+    pub fn queue_redeclare(&mut self, ch: ChannelId, name: &str, options: QueueOptions, now: u64) -> Result<QueueDeclareOk> {
+        self.declare_queue(ch, name, options, false, name.starts_with("amq.gen-"), now)
+    }
+
+    fn declare_queue(
+        &mut self,
+        ch: ChannelId,
+        name: &str,
+        options: QueueOptions,
+        passive: bool,
+        recovering: bool,
+        now: u64,
+    ) -> Result<QueueDeclareOk> {
         self.guarded(ch, now, |b| {
             let conn = b.channel(ch)?.connection;
             if name.starts_with(REPLY_TO) {
@@ -528,7 +547,7 @@ impl<B: Body> Broker<B> {
                     consumer_count: q.consumers.len() as u32,
                 });
             }
-            if name.starts_with("amq.") && !b.queues.contains_key(name) {
+            if name.starts_with("amq.") && !recovering && !b.queues.contains_key(name) {
                 return Err(AmqpError::access_refused(format_args!(
                     "queue name '{name}' contains reserved prefix 'amq.*'"
                 )));

@@ -191,6 +191,15 @@ impl Driver {
         let _ = self.call(|b, _| if ok { b.handle_store_committed(id) } else { b.handle_store_failed(id) });
     }
 
+    /// Runs the timers that are due now: for a clock other than `setTimeout` (a worker's, while
+    /// a hidden tab's timers are throttled). Does nothing when nothing is due.
+    pub fn tick(&self) {
+        let due = self.broker.borrow().poll_timeout().is_some_and(|t| t <= now_ms());
+        if due {
+            self.fire();
+        }
+    }
+
     fn fire(&self) {
         self.timer.borrow_mut().take();
         if let Err(e) = self.call(|b, now| b.handle_timeout(now)) {

@@ -6,8 +6,8 @@
 //   (its result has jsonValue()), page.waitForTimeout(ms), page.close(), page.on("console" |
 //   "pageerror" | "response", fn)
 //   and for the demo: context.route(glob, handler) (route.fulfill/continue), page.waitForSelector,
-//   click, fill, selectOption, textContent, $$eval, locator(s).count(), setViewportSize and
-//   screenshot (viewport only)
+//   click, fill, check, selectOption, textContent, getAttribute, $eval, $$eval,
+//   locator(s).count() and .screenshot(), setViewportSize and screenshot (viewport only)
 // Anything else throws, naming what is missing, so a spec never passes by doing less here.
 //
 // One context is one WebKitWebDriver process with one session (the driver allows one session per
@@ -310,8 +310,34 @@ class Page {
     return this.evaluate(run, [selector, fn.toString(), arg ?? null]);
   }
 
+  async $eval(selector, fn, arg) {
+    await this.waitForSelector(selector, { state: "attached" });
+    const run = ([selector, source, arg]) => (0, eval)(`(${source})`)(document.querySelector(selector), arg);
+    return this.evaluate(run, [selector, fn.toString(), arg ?? null]);
+  }
+
+  async getAttribute(selector, name) {
+    await this.waitForSelector(selector, { state: "attached" });
+    return this.evaluate(([selector, name]) => document.querySelector(selector).getAttribute(name), [selector, name]);
+  }
+
+  async check(selector) {
+    await this.waitForSelector(selector);
+    const checked = await this.evaluate((selector) => document.querySelector(selector).checked, selector);
+    if (!checked) await this.click(selector);
+  }
+
   locator(selector) {
-    return { count: () => this.evaluate((selector) => document.querySelectorAll(selector).length, selector) };
+    return {
+      count: () => this.evaluate((selector) => document.querySelectorAll(selector).length, selector),
+      /** The element's own screenshot (WebDriver's element screenshot). */
+      screenshot: async ({ path } = {}) => {
+        await this.waitForSelector(selector);
+        const png = Buffer.from(await this.#run((driver) => driver.findElement(By.css(selector)).takeScreenshot(true)), "base64");
+        if (path) writeFileSync(path, png);
+        return png;
+      },
+    };
   }
 
   /** A real WebDriver click (scrolled into view, checked to be interactable). */

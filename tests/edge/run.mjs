@@ -266,6 +266,7 @@ function withTimeout(promise, ms, what) {
 const storeTests = [
   ["durable-object", "./durable-object.mjs"],
   ["deno-kv", "./deno-kv.mjs"],
+  ["deno-workers", "./deno-workers.mjs"],
 ];
 
 const only = args.only ? new Set(args.only.split(",")) : null;

@@ -220,16 +220,35 @@ test("several channels on one connection work independently", async (t) => {
   assert.equal(text((await collect(ch, q, 1))[0]), "still open");
 });
 
+test("connection.nextDeadline() is the bus's next timer: a delay, a TTL, or null", async (t) => {
+  const conn = await connect(`switchyard://${uniq("deadline")}`);
+  t.after(() => conn.close());
+  const ch = await conn.createChannel();
+  assert.equal(await conn.nextDeadline(), null);
+  await ch.assertQueue("later", { durable: false });
+  const before = Date.now();
+  ch.sendToQueue("later", Buffer.from("x"), { delay: 60_000 });
+  const due = await conn.nextDeadline();
+  assert.ok(due instanceof Date);
+  assert.ok(due.getTime() >= before + 60_000 && due.getTime() <= Date.now() + 60_000, `${due.toISOString()}`);
+  await ch.assertQueue("short", { durable: false, messageTtl: 1000 });
+  ch.sendToQueue("short", Buffer.from("y"));
+  const sooner = await conn.nextDeadline();
+  assert.ok(sooner.getTime() <= Date.now() + 1000 && sooner < due, "the TTL comes first");
+  await ch.purgeQueue("short");
+  await ch.deleteQueue("later");
+});
+
 test("connection.topology() and connection.stats() describe the bus live", async (t) => {
   const conn = await connect(`switchyard://${uniq("topo")}`);
   t.after(() => conn.close());
   const ch = await conn.createChannel();
-  const before = conn.topology();
+  const before = await conn.topology();
   assert.ok(before.exchanges.some((x) => x.name === "amq.topic" && x.type === "topic"));
   await ch.assertExchange("logs", "topic", { durable: false });
   await ch.assertQueue("errors", { durable: false, messageTtl: 1000 });
   await ch.bindQueue("errors", "logs", "*.error");
-  const after = conn.topology();
+  const after = await conn.topology();
   assert.notEqual(after.version, before.version, "version changes with the topology");
   assert.deepEqual(after.bindings.filter((b) => b.source === "logs"), [
     { source: "logs", destination: "errors", destinationType: "queue", key: "*.error", arguments: {} },
@@ -237,5 +256,5 @@ test("connection.topology() and connection.stats() describe the bus live", async
   assert.equal(after.queues.find((q) => q.name === "errors").arguments["x-message-ttl"], 1000);
   ch.publish("logs", "db.error", Buffer.from("x"));
   await new Promise((r) => setTimeout(r, 10));
-  assert.equal(conn.stats().find((s) => s.queue === "errors").messages, 1);
+  assert.equal((await conn.stats()).find((s) => s.queue === "errors").messages, 1);
 });

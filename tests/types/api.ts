@@ -33,9 +33,18 @@ await connect("switchyard://orders", { storage: "memory", scope: "local", maxMes
 await amqp.connect("switchyard://orders");
 await connect({ protocol: "amqp", hostname: "localhost", port: 5672, username: "guest", password: "guest", vhost: "/" });
 const busName: string = conn.bus;
-const topo = conn.topology();
+const topo = await conn.topology();
 const firstQueue: string | undefined = topo.queues[0]?.name;
-const totalDepth: number = conn.stats().reduce((n, s) => n + s.messages, 0);
+const totalDepth: number = (await conn.stats()).reduce((n, s) => n + s.messages, 0);
+const due: Date | null = await conn.nextDeadline();
+console.log(due?.getTime());
+const link = conn.linkState();
+const others: string[] = (await conn.contexts()).filter((c) => !c.leader).map((c) => `${c.kind} ${c.consumers.length}`);
+console.log(others);
+const leads: boolean = link.leader;
+const where: "origin" | "local" = link.scope;
+conn.on("failover", (info) => console.log(info.leaderId, info.errors.length, leads, where));
+conn.on("leaderLost", ({ leaderId, at }) => console.log(leaderId.length + at));
 const v: string = amqp.version() + version();
 // amqplib's URL object defaults its protocol to amqp.
 await connect({ hostname: "localhost" });
@@ -46,7 +55,7 @@ const adapter: StoreAdapter = {
   async apply(_batch) {},
   async close() {},
 };
-await connect(undefined, { storage: adapter, scope: "origin" });
+await connect(undefined, { storage: adapter, scope: "local" });
 // @ts-expect-error storage is "memory" | "indexeddb" | an adapter
 await connect(undefined, { storage: "disk" });
 // @ts-expect-error scope is "origin" | "local"

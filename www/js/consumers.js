@@ -1,264 +1,87 @@
-// Consumers that run in this page, each on its own channel (so its prefetch and its failures are
-// its own), with a simulated processing time and, in manual-ack mode, ack / nack / reject / retry
-// per message. Each keeps a log that shows `redelivered` and `x-death`.
-//
-// Processing is serial, as in a worker process: a message waits in the consumer ("delivered") until
-// the previous one is done. With auto-ack (noAck) the broker hands over everything at once and
-// prefetch does not apply, which the log makes visible.
-import { h, $, bodyText, encode, duration, perFrame } from "./dom.js";
-import { Tracked } from "./channels.js";
+// The consumers this tab started, in this tab or in its dedicated worker (worker-host.js). Both
+// kinds run the same ConsumerCore (consumer-core.js) and are drawn by the same card from its
+// snapshots: in this tab the card reads the core once per frame, for a worker the snapshots arrive
+// by postMessage. Each card has a log that shows `redelivered` and `x-death`, and ack / nack /
+// requeue buttons per message in manual-ack mode.
+import { h, $, duration, perFrame } from "./dom.js";
+import { ConsumerCore, ACTIONS, summary, normalise } from "./consumer-core.js";
 
-const LOG_ROWS = 30;
-const RETRY_MS = 1000;
 let counter = 0;
 
-const ACTIONS = {
-  ack: { label: "ack", state: "acked", call: (ch, m) => ch.ack(m), code: "ch.ack(msg)" },
-  requeue: { label: "nack ↻", state: "requeued", call: (ch, m) => ch.nack(m, false, true), code: "ch.nack(msg, false, true)", title: "nack and requeue: it comes back, redelivered" },
-  reject: { label: "reject", state: "rejected", call: (ch, m) => ch.nack(m, false, false), code: "ch.nack(msg, false, false)", title: "nack without requeue: dead-lettered if the queue has a dead-letter exchange, else dropped" },
-  retry: { label: "retry 1 s", state: "retry in 1 s", call: (ch, m) => ch.nackWithDelay(m, RETRY_MS), code: `ch.nackWithDelay(msg, ${RETRY_MS})`, title: `nackWithDelay: back in the queue, redelivered, after ${RETRY_MS} ms` },
-};
+/** A consumer's card: settings, tallies, status and log, redrawn from snapshots. */
+class Card {
+  #rows = new Map(); // n -> li
+  #log = h("ol", { class: "log" });
+  #tallies = h("p", { class: "tallies" });
+  #status = h("p", { class: "consumer-status" });
 
-/** The RPC server's answer: fib(n) for a number, as in RabbitMQ's tutorial 6; else an echo. */
-function answer(body) {
-  const n = Number(body.trim());
-  if (Number.isInteger(n) && n >= 0 && n <= 1000) {
-    let [a, b] = [0n, 1n];
-    for (let i = 0; i < n; i++) [a, b] = [b, a + b];
-    return `fib(${n}) = ${a}`;
-  }
-  return `re: ${body}`;
-}
-
-class Consumer {
-  constructor(manager, o) {
-    this.manager = manager;
-    this.id = ++counter;
-    this.label = o.label ?? `C${this.id}`;
-    this.queue = o.queue;
-    this.prefetch = o.prefetch ?? 10;
-    this.noAck = !!o.noAck;
-    this.processMs = o.processMs ?? 200;
-    this.after = o.after ?? "ack";
-    this.reply = !!o.reply;
-    this.failPct = o.failPct ?? 0;
-    this.onFail = o.onFail ?? "reject";
-    this.stopped = null;
-    this.entries = [];
-    this.inbox = [];
-    this.unsettled = new Set();
-    this.busy = false;
-    this.tally = { received: 0, acked: 0, requeued: 0, rejected: 0, retried: 0, replied: 0 };
-    this.render = perFrame(() => this.#draw());
-    this.rows = h("ol", { class: "log" });
-    this.tallies = h("p", { class: "tallies" });
-    this.status = h("p", { class: "consumer-status" });
-    this.card = h(
+  constructor(consumer, { settle, stop }) {
+    this.consumer = consumer;
+    const o = consumer.options;
+    this.stopButton = h("button", { type: "button", class: "small ghost", title: "Closes its channel: its unacknowledged messages go back to the queue", onclick: stop }, "Stop");
+    this.el = h(
       "article",
-      { class: "consumer-card", "data-consumer": this.label },
+      { class: `consumer-card in-${consumer.where}`, "data-consumer": o.label, "data-where": consumer.where },
       h(
         "header",
         {},
-        h("span", { class: "pill" }, this.label),
-        h("code", { class: "queue-name" }, this.queue),
-        (this.stopButton = h("button", { type: "button", class: "small ghost", title: "Closes its channel: its unacknowledged messages go back to the queue", onclick: () => manager.remove(this) }, "Stop")),
+        h("span", { class: "pill" }, o.label),
+        h("code", { class: "queue-name" }, o.queue),
+        h("span", { class: `where ${consumer.where}`, title: consumer.where === "worker" ? `runs in ${consumer.whereName}, a dedicated worker of this tab` : "runs in this tab" }, consumer.where === "worker" ? "⚙ worker" : "this tab"),
+        this.stopButton,
       ),
-      h("p", { class: "settings" }, this.#summary()),
-      this.tallies,
-      this.status,
-      this.rows,
+      h("p", { class: "settings" }, summary(o)),
+      this.#tallies,
+      this.#status,
+      this.#log,
     );
-    this.rows.addEventListener("click", (e) => {
+    this.#log.addEventListener("click", (e) => {
       const button = e.target.closest("button[data-action]");
-      const entry = button && this.entries.find((x) => x.n === Number(button.closest("li").dataset.n));
-      if (entry) this.#settle(entry, button.dataset.action);
+      if (button) settle(Number(button.closest("li").dataset.n), button.dataset.action);
     });
   }
 
-  #summary() {
-    const parts = [this.noAck ? "auto-ack (noAck)" : `prefetch ${this.prefetch} · manual ack`, `${this.processMs} ms/msg`];
-    if (this.reply) parts.push("replies to replyTo");
-    if (!this.noAck) {
-      parts.push(this.after === "hand" ? "you ack" : "then ack");
-      if (this.failPct > 0) parts.push(`${this.failPct}% fail → ${ACTIONS[this.onFail].code.replace("ch.", "")}`);
-    }
-    return parts.join(" · ");
-  }
-
-  async start() {
-    const { conn, errors } = this.manager;
-    const ch = await conn.createChannel();
-    this.tracked = new Tracked(ch, this.label, errors, () => this.#stop("its channel was closed by the broker (see Errors)", "back to the queue"));
-    const opts = this.noAck ? "{ noAck: true }" : "{ noAck: false }";
-    try {
-      if (!this.noAck) await this.tracked.run(`ch.prefetch(${this.prefetch})`, (c) => c.prefetch(this.prefetch));
-      const ok = await this.tracked.run(`ch.consume(${JSON.stringify(this.queue)}, onMessage, ${opts})`, (c) => c.consume(this.queue, (m) => this.#onMessage(m), { noAck: this.noAck }));
-      this.consumerTag = ok.consumerTag;
-    } catch (err) {
-      this.tracked.close();
-      throw err;
-    }
-    this.#draw();
-  }
-
-  #onMessage(msg) {
-    if (msg === null) {
-      this.#stop("cancelled by the broker: its queue was deleted", "gone with the queue");
-      this.tracked.close();
-      return;
-    }
-    const { fields, properties } = msg;
-    const sent = properties.timestamp;
-    const delay = typeof sent === "number" ? Date.now() - sent : undefined;
-    if (delay !== undefined) this.manager.metrics.recordDelay(this.queue, delay);
-    const deaths = (properties.headers?.["x-death"] ?? []).map((d) => `${d.reason} ×${d.count} · ${d.queue}`);
-    const entry = {
-      n: ++this.tally.received,
-      msg,
-      body: bodyText(msg.content),
-      key: fields.routingKey,
-      redelivered: fields.redelivered,
-      deaths,
-      delay,
-      state: "delivered",
-      settled: this.noAck,
-      dirty: true,
-    };
-    this.entries.unshift(entry);
-    if (!entry.settled) this.unsettled.add(entry);
-    this.inbox.push(entry);
-    this.#pump();
-    this.render();
-  }
-
-  #pump() {
-    if (this.busy || this.stopped) return;
-    let entry = this.inbox.shift();
-    while (entry && entry.settled && !this.noAck) entry = this.inbox.shift(); // acted on by hand already
-    if (!entry) return;
-    this.busy = true;
-    entry.state = "processing";
-    entry.dirty = true;
-    setTimeout(() => {
-      this.busy = false;
-      this.#done(entry);
-      this.#pump();
-      this.render();
-    }, this.processMs);
-  }
-
-  #done(entry) {
-    if (this.stopped) return;
-    if (this.noAck) {
-      entry.state = this.#maybeReply(entry) ? "replied" : "done";
-      entry.dirty = true;
-      return;
-    }
-    if (entry.settled) return; // acted on by hand while it was processing
-    if (this.failPct > 0 && Math.random() * 100 < this.failPct) {
-      entry.failed = true;
-      return this.#settle(entry, this.onFail);
-    }
-    if (this.after === "hand") {
-      entry.state = "waiting for you";
-      entry.dirty = true;
-      return;
-    }
-    this.#maybeReply(entry);
-    this.#settle(entry, "ack");
-  }
-
-  #maybeReply(entry) {
-    const { replyTo, correlationId } = entry.msg.properties;
-    if (!this.reply || !replyTo) return false;
-    const text = answer(entry.body);
-    try {
-      this.tracked.lastOp = `ch.sendToQueue(${JSON.stringify(replyTo)}, …, { correlationId: ${JSON.stringify(correlationId)} })`;
-      this.tracked.ch.sendToQueue(replyTo, encode(text), { correlationId });
-      this.tally.replied++;
-      entry.reply = text;
-      return true;
-    } catch (err) {
-      this.tracked.fail(err, this.tracked.lastOp);
-      return false;
-    }
-  }
-
-  #settle(entry, action) {
-    if (entry.settled || this.stopped) return;
-    const a = ACTIONS[action];
-    try {
-      this.tracked.lastOp = a.code;
-      a.call(this.tracked.ch, entry.msg);
-    } catch (err) {
-      this.tracked.fail(err, a.code);
-      return;
-    }
-    entry.settled = true;
-    this.unsettled.delete(entry);
-    entry.state = a.state;
-    entry.dirty = true;
-    this.tally[{ ack: "acked", requeue: "requeued", reject: "rejected", retry: "retried" }[action]]++;
-    this.render();
-  }
-
-  #stop(reason, fate) {
-    if (this.stopped) return;
-    this.stopped = reason;
-    this.stopButton.textContent = "Remove";
-    for (const e of this.unsettled) {
-      e.state = fate;
-      e.settled = true;
-      e.dirty = true;
-    }
-    this.unsettled.clear();
-    this.inbox = [];
-    this.card.classList.add("stopped");
-    this.render();
-    this.manager.changed();
-  }
-
-  close() {
-    this.stopped ??= "stopped";
-    return this.tracked?.close();
-  }
-
-  #draw() {
-    const t = this.tally;
-    const inFlight = this.unsettled.size;
-    this.tallies.replaceChildren(
+  update(snap) {
+    const { noAck } = this.consumer.options;
+    const t = snap.tally;
+    this.#tallies.replaceChildren(
       h("b", {}, String(t.received)),
       " received · ",
       h("b", {}, String(t.acked)),
-      this.noAck ? " auto-acked on delivery" : " acked",
+      noAck ? " auto-acked on delivery" : " acked",
+      t.redelivered ? ` · ${t.redelivered} redelivered` : "",
       t.requeued ? ` · ${t.requeued} requeued` : "",
       t.rejected ? ` · ${t.rejected} rejected` : "",
       t.retried ? ` · ${t.retried} retried` : "",
       t.replied ? ` · ${t.replied} replied` : "",
-      !this.noAck ? ` · ${inFlight} unacked` : ` · ${this.inbox.length} waiting here`,
+      !noAck ? ` · ${snap.unsettled} unacked` : ` · ${snap.waiting} waiting here`,
     );
-    this.status.textContent = this.stopped ?? "";
-    // Keyed rows, newest first: new ones are prepended, changed ones redrawn, old ones dropped.
-    for (const e of [...this.entries.slice(0, LOG_ROWS)].reverse()) {
-      if (!e.el) {
-        e.el = h("li", { "data-n": e.n });
-        this.rows.prepend(e.el);
-      }
-      if (e.dirty) this.#row(e);
+    this.#status.textContent = snap.stopped ?? "";
+    if (snap.stopped) {
+      this.el.classList.add("stopped");
+      this.stopButton.textContent = "Remove";
     }
-    for (const e of this.entries.splice(LOG_ROWS)) e.el?.remove();
+    // Keyed rows, newest first: new ones are prepended, changed ones redrawn, old ones dropped.
+    for (const row of [...snap.rows].reverse()) {
+      let li = this.#rows.get(row.n);
+      if (!li) {
+        li = h("li", { "data-n": row.n });
+        this.#rows.set(row.n, li);
+        this.#log.prepend(li);
+      }
+      this.#row(li, row);
+    }
+    for (const [n, li] of this.#rows) {
+      if (n >= snap.oldest) continue;
+      li.remove();
+      this.#rows.delete(n);
+    }
   }
 
-  #row(e) {
-    e.dirty = false;
-    e.el.className = `msg state-${e.state.split(" ")[0]}`;
-    e.el.dataset.state = e.state;
-    // Buttons on every unacked message when acking is left to you, else on the one in hand.
-    const buttons =
-      !this.noAck && !e.settled && !this.stopped && (this.after === "hand" || e.state !== "delivered")
-        ? h("span", { class: "actions" }, ...Object.entries(ACTIONS).map(([k, a]) => h("button", { type: "button", class: `tiny ${k}`, "data-action": k, title: a.title ?? a.code }, a.label)))
-        : null;
-    e.el.replaceChildren(
+  #row(li, e) {
+    li.className = `msg state-${e.state.split(" ")[0]}`;
+    li.dataset.state = e.state;
+    li.replaceChildren(
       ...[
         h("span", { class: "n" }, `#${e.n}`),
         h("code", { class: "body", title: e.body }, e.body),
@@ -271,9 +94,57 @@ class Consumer {
           e.delay !== undefined && h("span", { class: "badge delay", title: "publish → deliver (properties.timestamp)" }, duration(e.delay)),
           e.reply && h("span", { class: "badge reply", title: "sent to replyTo" }, `↩ ${e.reply}`),
         ),
-        buttons,
+        e.buttons && h("span", { class: "actions" }, ...Object.entries(ACTIONS).map(([k, a]) => h("button", { type: "button", class: `tiny ${k}`, "data-action": k, title: a.title ?? a.code }, a.label))),
       ].filter(Boolean),
     );
+  }
+}
+
+/** A consumer running in this tab. */
+class InPage {
+  where = "tab";
+
+  constructor(manager, options) {
+    this.options = options;
+    this.card = new Card(this, { settle: (n, a) => this.core.settle(n, a), stop: () => manager.remove(this) });
+    const draw = perFrame(() => manager.draw(this, this.core.snapshot()));
+    this.core = new ConsumerCore(options, { conn: manager.conn, errors: manager.errors, onChange: draw });
+  }
+
+  start() {
+    return this.core.start();
+  }
+
+  failover(leaderId) {
+    this.core.failover(leaderId);
+  }
+
+  close() {
+    return this.core.close();
+  }
+}
+
+/** A consumer running in this tab's dedicated worker. */
+class InWorker {
+  where = "worker";
+
+  constructor(manager, options) {
+    this.options = options;
+    this.host = manager.workers;
+    this.whereName = this.host.name;
+    this.id = `${options.label}#${++counter}`;
+    this.card = new Card(this, { settle: (n, a) => this.host.settle(this.id, n, a), stop: () => manager.remove(this) });
+    this.onSnap = (snap) => manager.draw(this, snap);
+  }
+
+  start() {
+    return this.host.add(this.id, this.options, { onSnap: this.onSnap });
+  }
+
+  failover() {} // the worker has its own connection, and its own failover event
+
+  close() {
+    return this.host.remove(this.id).catch(() => {});
   }
 }
 
@@ -281,14 +152,19 @@ export class Consumers {
   #all = [];
   #list;
   #onChange;
+  #form;
+  #labels = 0;
 
-  constructor(root, { conn, errors, metrics, onChange }) {
+  /** name: this tab's name (consumer tags start with it); workers: its WorkerHost. */
+  constructor(root, { conn, errors, metrics, name, workers, onChange }) {
     this.conn = conn;
     this.errors = errors;
     this.metrics = metrics;
+    this.name = name;
+    this.workers = workers;
     this.#onChange = onChange;
     this.#list = $(".consumer-list", root);
-    const form = $("form.add-consumer", root);
+    const form = (this.#form = $("form.add-consumer", root));
     const sync = () => form.classList.toggle("auto-ack", form.elements.ack.value === "auto");
     form.elements.ack.forEach((r) => r.addEventListener("change", sync));
     sync();
@@ -297,6 +173,7 @@ export class Consumers {
       const f = form.elements;
       this.add({
         queue: f.queue.value,
+        where: f.where.value,
         prefetch: Number(f.prefetch.value),
         noAck: f.ack.value === "auto",
         processMs: Number(f.processMs.value) || 0,
@@ -306,30 +183,47 @@ export class Consumers {
         onFail: f.onFail.value,
       }).catch(() => {});
     });
-    this.#form = form;
+    conn.on("failover", ({ leaderId }) => {
+      for (const c of this.#all) c.failover(leaderId);
+    });
     this.#drawEmpty();
   }
 
-  #form;
-
-  /** The consumers of this page (the source lists them for the diagram). */
+  /** The consumers of this tab (in the tab and in its worker). */
   list() {
     return this.#all;
   }
 
-  /** Starts a consumer in this page; see Consumer for the options. Errors go to the panel. */
-  async add(options) {
-    const c = new Consumer(this, options);
+  /**
+   * Starts a consumer: options as ConsumerCore's, plus `where` ("tab" or "worker") and an optional
+   * `label`. Its consumer tag is "<tab> · <label>" (or "<tab> worker · <label>"), so that every
+   * tab can tell whose it is. Errors go to the panel.
+   */
+  async add({ where = "tab", ...o }) {
+    const label = o.label ?? `C${++this.#labels}`;
+    const tag = `${where === "worker" ? this.workers.name : this.name} · ${label}`;
+    const options = normalise({ ...o, label, tag });
+    const c = where === "worker" ? new InWorker(this, options) : new InPage(this, options);
     await c.start();
     this.#all.push(c);
-    this.#list.append(c.card);
+    this.#list.append(c.card.el);
     this.changed();
     return c;
   }
 
+  /** Draws a snapshot of consumer c; hands its measured delays to the metrics. */
+  draw(c, snap) {
+    for (const ms of snap.delays) this.metrics.recordDelay(c.options.queue, ms);
+    c.card.update(snap);
+    if (snap.stopped && !c.stopped) {
+      c.stopped = snap.stopped;
+      this.changed();
+    }
+  }
+
   async remove(c) {
     this.#all = this.#all.filter((x) => x !== c);
-    c.card.remove();
+    c.card.el.remove();
     await c.close();
     this.changed();
   }
@@ -337,7 +231,7 @@ export class Consumers {
   /** Stops them all; the next one is C1 again. */
   async removeAll() {
     await Promise.all([...this.#all].map((c) => this.remove(c)));
-    counter = 0;
+    this.#labels = 0;
   }
 
   changed() {
@@ -360,6 +254,6 @@ export class Consumers {
   #drawEmpty() {
     const empty = this.#list.querySelector(".empty");
     if (this.#all.length) empty?.remove();
-    else if (!empty) this.#list.append(h("p", { class: "empty" }, "No consumers in this page yet."));
+    else if (!empty) this.#list.append(h("p", { class: "empty" }, "No consumers in this tab yet."));
   }
 }

@@ -1,10 +1,15 @@
-// The demo page: one switchyard connection in this page, loaded the way an app loads it (the
-// import map in index.html maps "switchyard" to the installed package's browser entry).
+// The demo page: one switchyard connection in this tab, loaded the way an app loads it (the
+// import map in index.html maps "switchyard" to the installed package's browser entry). In a
+// browser, connect("switchyard://demo") joins the origin-wide bus: every tab and worker of this
+// origin that opens the demo shares one broker, run by the tab or worker that holds the leader
+// lock, with durable state in IndexedDB.
 import { connect, version } from "switchyard";
 import { $, h } from "./dom.js";
 import { ErrorPanel } from "./errors.js";
 import { PageChannel } from "./channels.js";
-import { LocalSource } from "./source.js";
+import { BusSource } from "./source.js";
+import { BusView, claimTabName } from "./bus.js";
+import { WorkerHost } from "./worker-host.js";
 import { TopologyView } from "./topology.js";
 import { Metrics } from "./metrics.js";
 import { Consumers } from "./consumers.js";
@@ -17,11 +22,15 @@ const q = JSON.stringify;
 const status = $("#status");
 const errors = new ErrorPanel($("#errors"));
 
+// The bus labels a tab with its title: "tab 2 · switchyard demo".
+const name = await claimTabName();
+document.title = `${name} · switchyard demo`;
+
 let conn;
 try {
-  conn = await connect(BUS, { storage: "memory" });
+  conn = await connect(BUS);
 } catch (err) {
-  errors.report(err, `connect(${q(BUS)}, { storage: "memory" })`);
+  errors.report(err, `connect(${q(BUS)})`);
   status.textContent = "could not connect";
   throw err;
 }
@@ -31,9 +40,10 @@ const page = new PageChannel(conn, errors);
 await page.open();
 
 const metrics = new Metrics($("#metrics .metrics-list"));
-let source;
-const consumers = new Consumers($("#consumers"), { conn, errors, metrics, onChange: () => source?.refresh() });
-source = new LocalSource(conn, consumers);
+const source = new BusSource(conn);
+const bus = new BusView($("#bus"), { conn, name, errors });
+const workers = new WorkerHost({ name: `${name} worker`, bus: BUS, errors, onReady: (id) => bus.roster.own(id, `${name} worker`) });
+const consumers = new Consumers($("#consumers"), { conn, errors, metrics, name, workers, onChange: () => source.refreshContexts().catch(() => {}) });
 const publisher = new Publisher($("#publish"), { channel: page });
 const declare = new Declare($("#declare"), { channel: page });
 const diagram = new TopologyView($("#topology"), {
@@ -43,28 +53,37 @@ const diagram = new TopologyView($("#topology"), {
   unbind: (b) => page.run(`ch.unbindQueue(${q(b.destination)}, ${q(b.source)}, ${q(b.key)})`, (ch) => ch.unbindQueue(b.destination, b.source, b.key, b.arguments)),
 });
 
+const redraw = () => source.topology && diagram.render(source.topology, source.consumers(bus.nameOf, bus.mine));
 source.watch({
   onTopology(topology) {
-    diagram.render(topology, source.consumers());
+    redraw();
     publisher.setChoices(topology);
     declare.setChoices(topology);
     consumers.setQueues(topology.queues.map((x) => x.name));
   },
+  onContexts(contexts) {
+    bus.setContexts(contexts);
+    redraw();
+  },
   onSample(time, stats) {
     metrics.sample(time, stats);
     diagram.live(stats);
+    bus.sample(stats);
   },
 });
 status.textContent = source.title;
 
 // ----- presets ---------------------------------------------------------------------------
 
-/** Clears what the page declared and consumed, so a preset starts from the built-in exchanges. */
+/**
+ * Clears the bus, so a preset starts from the built-in exchanges: this tab's consumers stop, and
+ * other tabs' consumers are cancelled with their queues.
+ */
 async function reset(ch) {
   publisher.stopLoad();
   publisher.clearReplies();
   await consumers.removeAll();
-  const t = conn.topology();
+  const t = await conn.topology();
   for (const x of t.queues) await ch.deleteQueue(x.name);
   for (const x of t.exchanges) if (x.name !== "" && !x.name.startsWith("amq.")) await ch.deleteExchange(x.name);
   metrics.reset();

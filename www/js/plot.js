@@ -66,6 +66,7 @@ export class Plot {
     for (const se of this.series) {
       for (const [, v] of data[se.key] ?? []) if (Number.isFinite(v) && v > max) max = v;
     }
+    this.svg.dataset.max = String(max); // the highest value in view (read by the page test)
     const top = niceCeil(Math.max(max, this.floor));
     this.top.textContent = this.format(top);
     let first = true;

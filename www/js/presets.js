@@ -1,16 +1,17 @@
 // RabbitMQ's tutorial patterns, one click each. A preset clears what the page declared, then runs
 // its function; the page shows that function's source, which is amqplib code plus two helpers:
-// consumer(queue, options) starts a consumer in this page, form(values) fills the publish form.
+// consumer(queue, options) starts a consumer in this tab (or, with where: "worker", in this tab's
+// dedicated worker), form(values) fills the publish form.
 
 export const PRESETS = [
   {
     id: "work-queue",
     title: "Work queue",
-    about: "One durable queue, two workers with prefetch 1: tasks are shared round-robin, and the faster worker takes more. Each acks after processing.",
+    about: "One durable queue, two workers with prefetch 1: tasks are shared round-robin, and the faster worker takes more. Each acks after processing. Worker 2 runs in a dedicated Web Worker; open another tab and add consumers there too.",
     run: async ({ ch, consumer, form }) => {
       await ch.assertQueue("task_queue", { durable: true });
       await consumer("task_queue", { label: "worker 1", prefetch: 1, processMs: 400 });
-      await consumer("task_queue", { label: "worker 2", prefetch: 1, processMs: 900 });
+      await consumer("task_queue", { label: "worker 2", prefetch: 1, processMs: 900, where: "worker" });
       form({ exchange: "", routingKey: "task_queue", persistent: true, body: "task {n}" });
     },
   },

@@ -1,61 +1,85 @@
-// What the views read, and how often.
-//
-// Today the source is this page's connection: every connect() in one JavaScript realm shares one
-// broker. The origin-wide bus (scope: "origin", its own issue) will add the contexts on the bus
-// (tabs, workers), which one leads, and the consumers each holds. It will be another object of
-// this shape: topology(), stats(), consumers() and the two callbacks of watch(). The views below
-// (diagram, metrics, consumers) only read this shape, so they do not change when it lands.
+// What the views read, and how often: the bus's topology, its queues' counters and the contexts
+// (tabs, workers) connected to it. On the origin-wide bus all three are asked of the leader, which
+// may be another tab, so a declaration or a consumer in any tab or worker shows up here.
 
 const TOPOLOGY_MS = 200;
 const SAMPLE_MS = 250;
+const CONTEXTS_MS = 500;
 
-export class LocalSource {
+export class BusSource {
   #conn;
-  #consumers;
   #version = -1;
+  #contextsKey = "";
+  #topology = null;
+  #contexts = [];
   #timers = [];
-  #onTopology = () => {};
+  #handlers = {};
 
-  /** `consumers` lists the consumers this page runs (see consumers.js). */
-  constructor(conn, consumers) {
+  constructor(conn) {
     this.#conn = conn;
-    this.#consumers = consumers;
-    this.title = `bus “${conn.bus}” · in this page`;
+    const { scope } = conn.linkState();
+    this.title = `bus “${conn.bus}” · ${scope === "origin" ? "shared by this origin’s tabs and workers" : "in this page"}`;
   }
 
-  topology() {
-    return this.#conn.topology();
+  /** The last topology and contexts seen. */
+  get topology() {
+    return this.#topology;
   }
 
-  stats() {
-    return this.#conn.stats();
-  }
-
-  /** [{ id, label, queue, where }] — today every consumer is in this page. */
-  consumers() {
-    return this.#consumers.list().map((c) => ({ id: c.id, label: c.label, queue: c.queue, where: "this page", stopped: c.stopped }));
+  get contexts() {
+    return this.#contexts;
   }
 
   /**
-   * Calls onTopology(topology) when `version` changes (anything declared, deleted, bound,
-   * consumed or cancelled), and onSample(time, stats) every 250 ms.
+   * Calls onTopology(topology) when its `version` changes (anything declared, deleted, bound,
+   * consumed or cancelled, in any context), onContexts(contexts) when the contexts or their
+   * consumers change, and onSample(time, stats) every 250 ms.
    */
-  watch({ onTopology, onSample }) {
-    this.#onTopology = onTopology;
-    const pollTopology = () => {
-      const topology = this.#conn.topology();
+  watch(handlers) {
+    this.#handlers = handlers;
+    // One request of each kind at a time: during a failover they wait for the new leader.
+    const poll = (ms, ask) => {
+      let asking = false;
+      const tick = async () => {
+        if (asking) return;
+        asking = true;
+        try {
+          await ask();
+        } catch {
+          // The connection is closing (the page is going away): nothing to draw.
+        } finally {
+          asking = false;
+        }
+      };
+      tick();
+      this.#timers.push(setInterval(tick, ms));
+    };
+    poll(TOPOLOGY_MS, async () => {
+      const topology = await this.#conn.topology();
       if (topology.version === this.#version) return;
       this.#version = topology.version;
-      onTopology(topology);
-    };
-    pollTopology();
-    this.#timers.push(setInterval(pollTopology, TOPOLOGY_MS));
-    this.#timers.push(setInterval(() => onSample(performance.now(), this.#conn.stats()), SAMPLE_MS));
+      this.#topology = topology;
+      handlers.onTopology(topology);
+    });
+    poll(CONTEXTS_MS, () => this.refreshContexts());
+    poll(SAMPLE_MS, async () => handlers.onSample(performance.now(), await this.#conn.stats()));
   }
 
-  /** Redraws now, e.g. when a consumer of this page changes in a way the broker cannot see. */
-  refresh() {
-    this.#onTopology(this.#conn.topology());
+  /** Asks for the contexts now (e.g. when a consumer of this tab starts or stops). */
+  async refreshContexts() {
+    const contexts = await this.#conn.contexts();
+    const key = JSON.stringify(contexts);
+    if (key === this.#contextsKey) return;
+    this.#contextsKey = key;
+    this.#contexts = contexts;
+    this.#handlers.onContexts?.(contexts);
+  }
+
+  /** Every consumer on the bus: [{ id, label, queue, where, mine }]. mine(contextId) tells whose. */
+  consumers(nameOf, mine) {
+    return this.#contexts.flatMap((c) =>
+      c.consumers.map((x) => ({ id: `${c.id} ${x.consumerTag}`, label: x.consumerTag, queue: x.queue, where: nameOf(c), mine: mine(c.id) })),
+    );
   }
 
   stop() {

@@ -1,7 +1,8 @@
 // The topology as a diagram laid out by hand in SVG: exchanges in the left column, queues in the
-// middle, this page's consumers on the right; bindings are edges labelled with their keys (or the
-// header match), dead-lettering is a red edge from a queue back to its exchange. Redrawn when the
-// topology's `version` changes; the depth bars inside the queues follow every stats sample.
+// middle, the consumers of every tab and worker on the right (this tab's own highlighted);
+// bindings are edges labelled with their keys (or the header match), dead-lettering is a red edge
+// from a queue back to its exchange. Redrawn when the topology's `version` changes (a declaration
+// or a consumer in any tab or worker); the depth bars inside the queues follow every stats sample.
 import { s, ellipsize, $ } from "./dom.js";
 import { Inspector, bindingText, exchangeLabel } from "./inspector.js";
 
@@ -166,7 +167,7 @@ export class TopologyView {
     const lanes = dlx.length;
     const left = Math.max(toExchange.length || alternates.length ? 40 : 0, lanes ? 8 + lanes * 9 : 0);
     const longest = Math.max(0, ...this.#consumers.map((c) => c.label.length));
-    const cw = hasConsumers ? clamp(longest * 6.4 + 22, 48, Math.min(130, W * 0.2)) : 0;
+    const cw = hasConsumers ? clamp(longest * 6.4 + 22, 48, Math.min(180, W * 0.3)) : 0;
     const gapC = hasConsumers ? 30 + lanes * 9 : lanes ? 8 + lanes * 9 : 0;
     const nodeW = clamp(W * (narrow ? 0.32 : 0.25), 96, 184);
     const xEx = PAD + left;
@@ -377,7 +378,7 @@ export class TopologyView {
       this.#queueNodes.set(q.name, { ready, unacked, counts, barX, barW });
     }
 
-    // This page's consumers.
+    // The consumers, of every context on the bus.
     if (hasConsumers) {
       for (const q of qOrder) {
         const cs = consumersOf(q);
@@ -391,7 +392,7 @@ export class TopologyView {
           nodeLayer.append(
             s(
               "g",
-              { class: "node consumer", "data-consumer": c.label, transform: `translate(${xC},${cy})` },
+              { class: `node consumer${c.mine ? " mine" : ""}`, "data-consumer": c.label, transform: `translate(${xC},${cy})` },
               s("rect", { width: cw, height: PILL_H, rx: PILL_H / 2 }),
               s("text", { x: 10, y: 14, class: "name" }, ellipsize(c.label, Math.floor((cw - 16) / 6.6))),
               s("title", {}, `${c.label} consumes ${q} (${c.where})`),
