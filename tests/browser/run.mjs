@@ -26,9 +26,11 @@ const { values, positionals: filters } = parseArgs({
 });
 const engine = values.engine;
 if (!ENGINES.includes(engine)) throw new Error(`--engine must be one of ${ENGINES.join(", ")}, not '${engine}'`);
+// WebDriver classic runs one command at a time per session (webkit.mjs), so a test with several
+// tabs takes up to twice as long there as over CDP or BiDi.
+const TEST_TIMEOUT_MS = engine === "webkit" ? 60_000 : 30_000;
 const nodeModules = resolve(values["node-modules"]);
 const pkg = JSON.parse(readFileSync(join(nodeModules, "switchyard/package.json"), "utf8"));
-const TEST_TIMEOUT_MS = 30_000;
 
 // The server picks a free port and prints its URL; it is stopped by its pid at the end.
 const server = spawn(

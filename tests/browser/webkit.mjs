@@ -357,19 +357,21 @@ class Page {
     }, [selector, value]);
   }
 
+  /** Waits, as Playwright does, until the option (by value or label) is in the select. */
   async selectOption(selector, value) {
-    await this.waitForSelector(selector);
-    const chosen = await this.evaluate(([selector, value]) => {
+    const hasOption = ([selector, value]) =>
+      [...(document.querySelector(selector)?.options ?? [])].some((o) => o.value === value || o.label === value);
+    await this.waitForFunction(hasOption, [selector, value]).catch(() => {
+      throw new Error(`selectOption: no option '${value}' in ${selector}`);
+    });
+    return this.evaluate(([selector, value]) => {
       const select = document.querySelector(selector);
       const option = [...select.options].find((o) => o.value === value || o.label === value);
-      if (!option) return null;
       select.value = option.value;
       select.dispatchEvent(new Event("input", { bubbles: true }));
       select.dispatchEvent(new Event("change", { bubbles: true }));
       return [option.value];
     }, [selector, value]);
-    if (!chosen) throw new Error(`selectOption: no option '${value}' in ${selector}`);
-    return chosen;
   }
 
   /** The window is sized so that the viewport (innerWidth × innerHeight) is the size asked for. */
