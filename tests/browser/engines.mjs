@@ -7,16 +7,16 @@
 //             where the BiDi Firefox launcher is `_bidiFirefox`. Chromium stays on 1.64.1.
 //   webkit    WebKitGTK's MiniBrowser through WebDriver classic (./webkit.mjs), which offers only
 //             the subset listed there; needs an X display (xvfb-run)
-// launch(engine, baseUrl) resolves to { browser, baseUrl, close }: the URL may change (Firefox
-// and WebKit read console messages through a proxy in front of the static server, tapConsole()
-// in webkit.mjs).
+// launch(engine, baseUrl) resolves to { browser, baseUrl, close }; baseUrl is that of a proxy in
+// front of the static server (tapConsole() in webkit.mjs), through which every engine's pages
+// report their console messages.
 //
-// Firefox's console messages come from that tap too, not from WebDriver BiDi: BiDi drops the
-// messages a page logs while page.close() is under way (the crash spec's consumer announced
-// "acking …", acked, and the test never saw the line: it counted those messages lost). The tap
-// reports each message by synchronous XHR before console.log returns, so none is lost. It sees the
-// page's own messages, not its workers' (uncaught errors still come from Playwright's
-// "pageerror").
+// Chromium's and Firefox's console messages come from that tap too, not from CDP or WebDriver
+// BiDi: both drop messages a page logs while page.close() is under way (the crash spec's consumer
+// announced "acking …", acked, and the test never saw the line, so it counted those messages
+// lost: 1 run in 5 in Chromium, 1 in 2 in Firefox). The tap reports each message by synchronous
+// XHR before console.log returns, so none is lost. It sees the page's own messages, not its
+// workers' (uncaught errors still come from Playwright's "pageerror").
 import { chromium } from "playwright-core";
 import playwrightForFirefox from "playwright-core-bidi-firefox";
 import { launchWebKit, tapConsole } from "./webkit.mjs";
@@ -26,6 +26,7 @@ export const ENGINES = ["chromium", "firefox", "webkit"];
 export async function launch(engine, baseUrl) {
   switch (engine) {
     case "chromium": {
+      const proxy = await tapConsole(baseUrl);
       // Playwright gives every launch a fresh temporary --user-data-dir and deletes it on close.
       const browser = await chromium.launch({
         executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -35,7 +36,7 @@ export async function launch(engine, baseUrl) {
           "--disable-sync", "--no-first-run", "--disable-quic",
         ],
       });
-      return { browser, baseUrl, close: () => browser.close() };
+      return tapped(browser, proxy);
     }
     case "firefox": {
       const proxy = await tapConsole(baseUrl);
@@ -44,18 +45,7 @@ export async function launch(engine, baseUrl) {
         executablePath: process.env.FIREFOX ?? "/usr/bin/firefox-esr",
         headless: true,
       });
-      const tapped = {
-        newContext: async (options) => consoleFromTap(await browser.newContext(options), proxy),
-        close: () => browser.close(),
-      };
-      return {
-        browser: tapped,
-        baseUrl: proxy.url,
-        close: async () => {
-          await browser.close();
-          await proxy.close();
-        },
-      };
+      return tapped(browser, proxy);
     }
     case "webkit": {
       const proxy = await tapConsole(baseUrl);
@@ -72,6 +62,21 @@ export async function launch(engine, baseUrl) {
     default:
       throw new Error(`unknown engine '${engine}' (one of ${ENGINES.join(", ")})`);
   }
+}
+
+/** A Playwright browser whose contexts take console messages from the tap; see consoleFromTap. */
+function tapped(browser, proxy) {
+  return {
+    browser: {
+      newContext: async (options) => consoleFromTap(await browser.newContext(options), proxy),
+      close: () => browser.close(),
+    },
+    baseUrl: proxy.url,
+    close: async () => {
+      await browser.close();
+      await proxy.close();
+    },
+  };
 }
 
 /**
