@@ -5,6 +5,9 @@
 #   - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock (also provides
 #     wasm-bindgen-test-runner, the cargo runner for wasm tests, see .cargo/config.toml)
 #   - Debian chromium + chromium-driver (headless browser tests)
+#   - Debian firefox-esr, webkit2gtk-driver (WebKitWebDriver + MiniBrowser) and xvfb, and
+#     geckodriver (no Debian package: `cargo install` at a pinned version into a cache directory,
+#     $SWITCHYARD_TOOLS or ~/.cache/switchyard, so the next run finds it)
 #   - the root npm devDependencies (playwright-core, binaryen's wasm-opt, esbuild, typescript, ...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,25 +48,52 @@ else
   cargo install wasm-bindgen-cli --version "$want"
 fi
 
-# 3. Chromium and its WebDriver from Debian.
-if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
-  say "chromium + chromedriver: present"
-else
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  apt() { $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+# 3. Browsers and their WebDrivers from Debian: Chromium, Firefox ESR, WebKitGTK (MiniBrowser and
+#    WebKitWebDriver, which needs a display: xvfb-run).
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+apt() { $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+apt_install() { # apt_install "what" package... : installs the packages, updating the lists if needed
+  local what=$1; shift
   if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
     say "apt lists are empty: apt-get update"
     apt update
   fi
-  say "apt-get install chromium chromium-driver"
-  if ! apt install -y chromium chromium-driver; then
-    say "install failed: apt-get update, then retry"
+  say "apt-get install $*"
+  if ! apt install -y "$@"; then
+    say "installing $what failed: apt-get update, then retry"
     apt update
-    apt install -y chromium chromium-driver
+    apt install -y "$@"
   fi
+}
+if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+  say "chromium + chromedriver: present"
+else
+  apt_install "chromium" chromium chromium-driver
+fi
+if [ -x /usr/bin/firefox-esr ]; then
+  say "firefox-esr: present"
+else
+  apt_install "firefox-esr" firefox-esr
+fi
+if [ -x /usr/bin/WebKitWebDriver ] && command -v xvfb-run >/dev/null && command -v xauth >/dev/null; then
+  say "webkit2gtk-driver + xvfb: present"
+else
+  apt_install "webkit2gtk-driver and xvfb" webkit2gtk-driver xvfb xauth
 fi
 
-# 4. npm devDependencies, reinstalled only when package-lock.json changed since the last install.
+# 4. geckodriver (Firefox's WebDriver), pinned, built once into the tools cache. The Makefile
+#    reads the same location (scripts/tools-dir.sh).
+GECKODRIVER_VERSION=0.37.1
+tools=$(bash scripts/tools-dir.sh)
+if "$tools/bin/geckodriver" --version 2>/dev/null | grep -q "^geckodriver $GECKODRIVER_VERSION"; then
+  say "geckodriver $GECKODRIVER_VERSION: present"
+else
+  say "cargo install geckodriver --version $GECKODRIVER_VERSION --root $tools (takes a few minutes)"
+  mkdir -p "$tools"
+  cargo install geckodriver --version "$GECKODRIVER_VERSION" --root "$tools"
+fi
+
+# 5. npm devDependencies, reinstalled only when package-lock.json changed since the last install.
 if [ -d node_modules ] && [ ! package-lock.json -nt node_modules/.package-lock.json ]; then
   say "node_modules: up to date"
 else

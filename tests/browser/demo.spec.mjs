@@ -3,8 +3,10 @@
 // imports the package by that path). run.mjs serves tests/browser/ and the package; the demo's
 // files are served from www/ under /demo/ by routing those requests here.
 //
-// Screenshots of each step go to test-output/demo/ (not committed). With DEMO_SCREENSHOT=1 the
-// presets test also writes docs/demo.png (1280×800, committed, shown by the README).
+// Screenshots of each step go to test-output/demo/ (test-output/demo/<engine>/ outside Chromium;
+// not committed). With DEMO_SCREENSHOT=1 the presets test in Chromium also writes docs/demo.png
+// (1280×800, committed, shown by the README). In WebKit (webkit.mjs) screenshots are of the
+// viewport only.
 //
 // The bus is origin-wide and persists in IndexedDB per browser context: every test gets a fresh
 // context, so each starts from an empty bus.
@@ -15,7 +17,12 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const www = join(root, "www");
-const out = join(root, "test-output/demo");
+let out = join(root, "test-output/demo");
+/** Screenshots of this test's engine go to their own directory. */
+function useOut({ engine }) {
+  out = join(root, "test-output/demo", engine === "chromium" ? "" : engine);
+  mkdirSync(out, { recursive: true });
+}
 
 /** Serves www/ under /demo/ in this browser context (pages and their workers). */
 async function serveDemo({ context, baseUrl }) {
@@ -107,7 +114,7 @@ const timed = async (steps, name, fn) => {
  * show it.
  */
 export async function demoThreeTabsShareOneBus(args) {
-  mkdirSync(out, { recursive: true });
+  useOut(args);
   const steps = [];
   await serveDemo(args);
   const [p1, p2, p3] = await timed(steps, "open 3 tabs", async () => [await openTab(args), await openTab(args), await openTab(args)]);
@@ -180,7 +187,7 @@ export async function demoThreeTabsShareOneBus(args) {
  * redelivered (restored from IndexedDB), none is lost, and publishing and consuming carry on.
  */
 export async function demoLeaderTabClosedTheOthersCarryOn(args) {
-  mkdirSync(out, { recursive: true });
+  useOut(args);
   const steps = [];
   await serveDemo(args);
   const [p1, p2, p3] = await timed(steps, "open 3 tabs", async () => [await openTab(args), await openTab(args), await openTab(args)]);
@@ -255,7 +262,7 @@ export async function demoLeaderTabClosedTheOthersCarryOn(args) {
 }
 
 export async function demoWorkQueuePublishConsumeMetricsErrors(args) {
-  mkdirSync(out, { recursive: true });
+  useOut(args);
   const page = await openDemo(args);
   assert.equal(await page.textContent("#version"), `v${args.pkg.version}`);
   await shot(page, "01-loaded");
@@ -355,7 +362,7 @@ export async function demoWorkQueuePublishConsumeMetricsErrors(args) {
 
 /** Every preset declares its pattern; RPC replies, and dead-lettered retries carry x-death. */
 export async function demoPresetsSetUpTheTutorialPatterns(args) {
-  mkdirSync(out, { recursive: true });
+  useOut(args);
   const page = await openDemo(args);
   const svg = "#topology svg.topology-svg";
   const apply = async (id) => {
@@ -414,6 +421,6 @@ export async function demoPresetsSetUpTheTutorialPatterns(args) {
   await page.waitForTimeout(6_000);
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, "09-readme");
-  if (process.env.DEMO_SCREENSHOT === "1") await page.screenshot({ path: join(root, "docs/demo.png") });
+  if (process.env.DEMO_SCREENSHOT === "1" && args.engine === "chromium") await page.screenshot({ path: join(root, "docs/demo.png") });
   await page.click(".load-toggle");
 }

@@ -1,26 +1,36 @@
-// Page-level tests in headless Chromium, driven by playwright-core, against the installed package.
-//   node tests/browser/run.mjs [--node-modules DIR] [NAME_FILTER...]
+// Page-level tests against the installed package, in one browser engine per run (engines.mjs):
+//   node tests/browser/run.mjs [--engine chromium|firefox|webkit] [--node-modules DIR] [NAME_FILTER...]
 // Serves this directory (pages under /pages/) and DIR (default build/scratch/node_modules, where
 // `make test` installs the packed tarball) under /node_modules/ with scripts/serve.mjs.
 // Tests: every async function exported by tests/browser/*.spec.mjs. Each gets a fresh browser
-// context and receives { browser, context, baseUrl, pkg } (pkg: the installed package.json).
-// A test fails if it throws, times out, or any of its pages logs an error or throws uncaught.
+// context and receives { browser, context, baseUrl, pkg, engine, notIn } (pkg: the installed
+// package.json; engine: "chromium" | "firefox" | "webkit"). In WebKit, browser/context/page are
+// the subset webkit.mjs implements. A test fails if it throws, times out, or any of its pages logs
+// an error or throws uncaught. A test that cannot run in this engine calls notIn(reason): it is
+// reported as "n/a" with the reason and counted apart, never as passed.
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
+import { ENGINES, launch } from "./engines.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = resolve(here, "../..");
 const { values, positionals: filters } = parseArgs({
   allowPositionals: true,
-  options: { "node-modules": { type: "string", default: join(root, "build/scratch/node_modules") } },
+  options: {
+    engine: { type: "string", default: "chromium" },
+    "node-modules": { type: "string", default: join(root, "build/scratch/node_modules") },
+  },
 });
+const engine = values.engine;
+if (!ENGINES.includes(engine)) throw new Error(`--engine must be one of ${ENGINES.join(", ")}, not '${engine}'`);
+// WebDriver classic runs one command at a time per session (webkit.mjs), so a test with several
+// tabs takes up to twice as long there as over CDP or BiDi.
+const TEST_TIMEOUT_MS = engine === "webkit" ? 60_000 : 30_000;
 const nodeModules = resolve(values["node-modules"]);
 const pkg = JSON.parse(readFileSync(join(nodeModules, "switchyard/package.json"), "utf8"));
-const TEST_TIMEOUT_MS = 30_000;
 
 // The server picks a free port and prints its URL; it is stopped by its pid at the end.
 const server = spawn(
@@ -28,7 +38,7 @@ const server = spawn(
   [join(root, "scripts/serve.mjs"), here, "--port", "0", "--mount", `/node_modules/=${nodeModules}`],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
-const baseUrl = await new Promise((ok, fail) => {
+const servedUrl = await new Promise((ok, fail) => {
   server.stdout.on("data", (chunk) => {
     const match = /serving (http\S+?)\/?$/m.exec(String(chunk));
     if (match) ok(match[1]);
@@ -36,15 +46,19 @@ const baseUrl = await new Promise((ok, fail) => {
   server.on("exit", (code) => fail(new Error(`scripts/serve.mjs exited with ${code}`)));
 });
 
-// Playwright gives every launch a fresh temporary --user-data-dir and deletes it on close.
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-  ],
-});
+let launched;
+try {
+  launched = await launch(engine, servedUrl);
+} catch (error) {
+  server.kill("SIGTERM"); // by pid
+  throw error;
+}
+const { browser, baseUrl } = launched;
+
+class NotInEngine extends Error {}
+const notIn = (reason) => {
+  throw new NotInEngine(reason);
+};
 
 const tests = [];
 for (const file of readdirSync(here).filter((f) => f.endsWith(".spec.mjs")).sort()) {
@@ -59,6 +73,7 @@ for (const file of readdirSync(here).filter((f) => f.endsWith(".spec.mjs")).sort
 
 let passed = 0;
 let failed = 0;
+let notRun = 0;
 try {
   for (const { title, fn } of tests) {
     const started = Date.now();
@@ -72,7 +87,7 @@ try {
     let timer;
     try {
       await Promise.race([
-        fn({ browser, context, baseUrl, pkg }),
+        fn({ browser, context, baseUrl, pkg, engine, notIn }),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error(`timed out after ${TEST_TIMEOUT_MS} ms`)), TEST_TIMEOUT_MS);
         }),
@@ -81,6 +96,11 @@ try {
       passed++;
       console.log(`ok    ${title} (${Date.now() - started} ms)`);
     } catch (error) {
+      if (error instanceof NotInEngine) {
+        notRun++;
+        console.log(`n/a   ${title}: cannot run in ${engine}: ${error.message}`);
+        continue;
+      }
       failed++;
       console.log(`FAIL  ${title} (${Date.now() - started} ms)\n${error?.stack ?? error}`);
     } finally {
@@ -89,9 +109,9 @@ try {
     }
   }
 } finally {
-  await browser.close();
+  await launched.close();
   server.kill("SIGTERM"); // by pid
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exitCode = failed || !tests.length ? 1 : 0;
+console.log(`${engine}: ${passed} passed, ${failed} failed, ${notRun} cannot run in ${engine} (n/a above)`);
+process.exitCode = failed || !passed ? 1 : 0;

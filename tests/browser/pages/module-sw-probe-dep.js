@@ -1,0 +1,1 @@
+export const answer = "module service worker evaluated";
