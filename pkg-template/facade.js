@@ -568,6 +568,8 @@ export class Channel extends Emitter {
     this._closed = false;
     this._consumers = new Map();
     this._queues = new Map(); // consumer tag -> queue name
+    this._consuming = 0; // consume calls waiting for the origin bus's leader
+    this._early = null; // consumer tag -> deliveries that arrived before its consume's answer
     this._errorSurfaced = false;
   }
 
@@ -675,9 +677,16 @@ export class Channel extends Emitter {
         if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalid("consume: signal must be an AbortSignal");
         signal?.throwIfAborted();
       }
-      return after(bus.consume(id, queue, options), (consumerTag) => {
+      const started = bus.consume(id, queue, options);
+      if (started instanceof Promise) {
+        // Forwarded to the leader: deliveries may arrive with the answer, before the tag is known.
+        this._consuming++;
+        started.catch(() => this._consumeSettled());
+      }
+      return after(started, (consumerTag) => {
         this._consumers.set(consumerTag, onMessage);
         this._queues.set(consumerTag, queue);
+        if (started instanceof Promise) this._consumeSettled(consumerTag);
         signal?.addEventListener(
           "abort",
           () => {
@@ -702,12 +711,30 @@ export class Channel extends Emitter {
 
   _deliver(consumerTag, msg) {
     const fn = this._consumers.get(consumerTag);
-    if (!fn) return;
+    if (!fn) {
+      if (this._consuming > 0) {
+        this._early ??= new Map();
+        if (!this._early.has(consumerTag)) this._early.set(consumerTag, []);
+        this._early.get(consumerTag).push(msg);
+      }
+      return;
+    }
     try {
       fn(msg);
     } catch (err) {
       reportAsync(err);
     }
+  }
+
+  // A forwarded consume was answered (with its tag) or failed: what arrived early is delivered.
+  _consumeSettled(consumerTag) {
+    this._consuming--;
+    const early = this._early?.get(consumerTag);
+    if (early) {
+      this._early.delete(consumerTag);
+      for (const msg of early) this._deliver(consumerTag, msg);
+    }
+    if (this._consuming === 0) this._early = null;
   }
 
   _cancelled(consumerTag) {

@@ -22,7 +22,6 @@ const PUBLISHED = 10_000;
 const FILLED = 3_000;
 
 // What a crash.js page reported on its console: sets of ids per kind ("confirmed", …).
-// Lines also arrive through `announce` (exposed by runAndKill), which the page awaits.
 function watch(page, onProgress = () => {}) {
   const seen = { confirmed: new Set(), received: new Set(), acking: new Set(), nacked: [] };
   seen.feed = (text) => {
@@ -75,7 +74,6 @@ async function runAndKill({ context, baseUrl }, query, kind, target, how) {
       resolve(killing);
     });
   });
-  await page.exposeFunction("announce", (line) => seen.feed(line));
   await page.goto(`${baseUrl}/pages/crash.html?${query}`);
   const finished = result(page).then(
     (r) => ({ finished: r }),

@@ -791,3 +791,31 @@ export async function badInputInAFollowerIsAnErrorThereAndTheBusKeepsWorking(arg
     open: true,
   });
 }
+
+export async function aFollowerConsumingAFullQueueGetsEveryMessage(args) {
+  // The leader answers the consume and dispatches the backlog in the same batch of frames: the
+  // deliveries reach the follower before its consume() has its tag, and must not be dropped.
+  const bus = busName("backlog-nack");
+  const leader = await openTab(args, bus, "leader");
+  const follower = await openTab(args, bus, "follower");
+  await connectAll([leader, follower]);
+  for (let round = 1; round <= 3; round++) {
+    const queue = `backlog-${round}`;
+    const published = await inTab(leader, async (sy, queue) => {
+      const ch = await sy.agent.conn.createChannel();
+      await ch.assertQueue(queue, { durable: false });
+      for (let i = 0; i < 100; i++) ch.sendToQueue(queue, new TextEncoder().encode(`m${i}`));
+      return (await ch.checkQueue(queue)).messageCount;
+    }, queue);
+    assert.equal(published, 100);
+    const got = await inTab(follower, async (sy, queue) => {
+      const ch = await sy.agent.conn.createChannel();
+      const bodies = [];
+      await ch.consume(queue, (m) => bodies.push(new TextDecoder().decode(m.content)), { noAck: true });
+      const start = Date.now();
+      while (bodies.length < 100 && Date.now() - start < 5_000) await new Promise((r) => setTimeout(r, 10));
+      return bodies;
+    }, queue);
+    assert.deepEqual(got, Array.from({ length: 100 }, (_, i) => `m${i}`), `round ${round}: every message, in order`);
+  }
+}
