@@ -28,6 +28,7 @@ const PROGRAMS = [
   ["memory per queued message (Node)", node("memory.mjs")],
   ["scaling (Node)", node("scaling.mjs")],
   ["durable publishes (Chromium)", node("durable.mjs")],
+  ["between contexts (Chromium)", node("cross.mjs")],
 ];
 
 const sections = [];
