@@ -8,8 +8,9 @@
 //   each follower's lease and the followers for the leader's: a released lease is how a death is
 //   noticed (no heartbeats). A dead follower's connections are closed as RabbitMQ closes a lost
 //   connection (unacked messages requeued, consumers cancelled, exclusive queues deleted).
-// - Frames: on BroadcastChannels `switchyard:NAME:up` (contexts → leader), `…:to:ID` (leader →
-//   one context) and `…:all` (leader announcements). Every posted message is an object whose `v`
+// - Frames: on BroadcastChannels `switchyard:NAME:up` (hellos to whoever leads),
+//   `…:up:LEADER` (contexts → that leader: no other context receives, nor deserializes, them),
+//   `…:to:ID` (leader → one context) and `…:all` (leader announcements). Every posted message is an object whose `v`
 //   is the protocol version; a message of another version is never interpreted: a hello of an
 //   unknown version is answered with a `refused` message (whose shape is fixed for every
 //   version), anything else is ignored.
@@ -23,7 +24,8 @@
 //   { v, t: "hello", from, storage, kind, label }           context → leader (on `up`)
 //   { v, t: "welcome", leader, storage, maxMessageBytes }   leader → context
 //   { v, t: "leader", leader }                              leader → everyone (on `all`)
-//   { v, t: "f", from, n, f: [frame…] }                     context → leader; n: last frame number
+//   { v, t: "f", from, n, f: [frame…] }                     context → leader (on `up:LEADER`);
+//                                                           n: the last frame's number
 //   { v, t: "f", from, rx, f: [frame…] }                    leader → context; rx: last frame done
 //   { v: 1, t: "refused", code, reason }                    leader → context (any version)
 // Frames are arrays; ids of connections and channels are the context's own.
@@ -40,7 +42,7 @@
 import { Bus } from "./switchyard.js";
 
 /** The version of the frame protocol. */
-export const PROTOCOL = 1;
+export const PROTOCOL = 2;
 
 const name = (bus, what) => `switchyard:${bus}:${what}`;
 
@@ -172,6 +174,8 @@ export class Host {
   listen() {
     this.up = channel(name(this.bus, "up"));
     this.up.onmessage = (event) => this.receive(event.data);
+    this.frames = channel(name(this.bus, `up:${this.id}`));
+    this.frames.onmessage = (event) => this.receive(event.data);
     hiddenTabClock(() => this.state.bus.tick());
   }
 
@@ -230,6 +234,7 @@ export class Host {
   // over to the next leader.
   close() {
     this.up?.close();
+    this.frames?.close();
     for (const s of this.sessions.values()) s.port?.close();
     this.sessions.clear();
     this.state.adapter?.close();
@@ -546,7 +551,7 @@ export class LinkClient {
     this.leaving.abort();
     for (const release of this.held) release();
     this.host?.close();
-    for (const port of [this.me, this.all, this.up]) port?.close();
+    for (const port of [this.me, this.all, this.up, this.toLeader]) port?.close();
   }
 
   /** Joins the bus: resolves once a leader (possibly this context) has welcomed it. */
@@ -581,7 +586,7 @@ export class LinkClient {
   fail(err) {
     this.failed = err;
     this.live = false;
-    for (const port of [this.me, this.all, this.up]) port?.close();
+    for (const port of [this.me, this.all, this.up, this.toLeader]) port?.close();
     this.rejectWelcome?.(err);
     for (const conn of [...this.connections.values()]) conn._closedByServer(err);
     this.onFailed?.(err);
@@ -646,6 +651,8 @@ export class LinkClient {
     this.leaderId = m.leader;
     this.leaderStorage = m.storage;
     this.maxMessageBytes = m.maxMessageBytes;
+    this.toLeader?.close();
+    this.toLeader = channel(name(this.name, `up:${m.leader}`));
     this.n = 0;
     this.rx = 0;
     this.sent = [];
@@ -780,13 +787,13 @@ export class LinkClient {
       this.out = [];
       const envelope = { v: PROTOCOL, t: "f", from: this.id, n: this.n, f: frames };
       try {
-        this.up.postMessage(envelope);
+        this.toLeader.postMessage(envelope);
       } catch {
         // Something not cloneable got through: send the frames one by one and report the ones
         // that cannot go, rather than lose the batch.
         for (const f of frames) {
           try {
-            this.up.postMessage({ ...envelope, f: [f] });
+            this.toLeader.postMessage({ ...envelope, f: [f] });
           } catch (err) {
             const e = coded(TypeError, "TypeError", `arguments that cannot be cloned cannot reach the bus's leader: ${err?.message ?? err}`, "SWITCHYARD_NOT_CLONEABLE");
             const waiting = f[0] === "call" && this.calls.get(f[1]);
