@@ -6,7 +6,7 @@
 import { Bus, version as wasmVersion } from "./switchyard.js";
 import { indexedDBStore, mapStore } from "./stores.js";
 import { decodeOps, encodeSnapshot, propertiesFromArray } from "./records.js";
-import { LinkClient, contextKind, originMissing } from "./link.js";
+import { LinkClient, after, codedError, contextKind, originMissing } from "./link.js";
 
 export { indexedDBStore, mapStore };
 
@@ -35,13 +35,6 @@ export function version() {
 }
 
 // ----- errors ----------------------------------------------------------------------------
-
-function codedError(Ctor, name, message, code) {
-  const e = new Ctor(message);
-  e.name = name;
-  e.code = code;
-  return e;
-}
 
 /** A call on a closed channel or connection, as amqplib's `IllegalOperationError`. */
 export class IllegalOperationError extends Error {
@@ -521,9 +514,6 @@ export class Connection extends Emitter {
 
 // ----- Channel ---------------------------------------------------------------------------
 
-// Continues with a broker call's result: now if it has one, later if it is a promise (a call
-// forwarded to the origin bus's leader).
-const after = (v, fn) => (v instanceof Promise ? v.then(fn) : fn(v));
 const empty = () => ({});
 
 function tagOf(message, what) {

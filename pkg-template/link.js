@@ -86,11 +86,32 @@ export function originMissing() {
   return missing;
 }
 
-function coded(Ctor, errName, message, code) {
+/** An error of class `Ctor` with `name` and a stable `code` (the facade's errors too). */
+export function codedError(Ctor, errName, message, code) {
   const e = new Ctor(message);
   e.name = errName;
   e.code = code;
   return e;
+}
+
+/** Continues with a broker call's result: now if it has one, later if it is a promise (a call
+ * forwarded to the origin bus's leader). */
+export const after = (v, fn) => (v instanceof Promise ? v.then(fn) : fn(v));
+
+// Posts an envelope of frames. If something in it cannot be cloned, posts the frames one by one
+// and hands each that cannot go to `unsendable(frame, error)`, rather than lose the batch.
+function postFrames(port, envelope, unsendable) {
+  try {
+    port.postMessage(envelope);
+  } catch {
+    for (const f of envelope.f) {
+      try {
+        port.postMessage({ ...envelope, f: [f] });
+      } catch (err) {
+        unsendable(f, err);
+      }
+    }
+  }
 }
 
 // Errors cross contexts as plain objects: structured clone keeps an Error's message but not its
@@ -109,7 +130,7 @@ function errorFrom(info) {
   return e;
 }
 
-const channelGone = () => coded(Error, "IllegalOperationError", "Channel closed", "SWITCHYARD_CHANNEL_CLOSED");
+const channelGone = () => codedError(Error, "IllegalOperationError", "Channel closed", "SWITCHYARD_CHANNEL_CLOSED");
 
 // What a context may call on the leader's broker: methods taking a channel first, and methods of
 // the whole bus. Nothing else is ever invoked from a frame.
@@ -258,19 +279,7 @@ class Session {
   }
 
   post(m) {
-    try {
-      this.port.postMessage(m);
-    } catch (err) {
-      // A value that cannot be cloned (only bodies can be such): fail the frames one by one.
-      if (!Array.isArray(m.f) || m.f.length < 2) throw err;
-      for (const f of m.f) {
-        try {
-          this.port.postMessage({ ...m, f: [f] });
-        } catch (e) {
-          this.port.postMessage({ ...m, f: [["pe", f[1], errorInfo(e)]] });
-        }
-      }
-    }
+    this.port.postMessage(m);
   }
 
   emit(frame) {
@@ -285,9 +294,10 @@ class Session {
     queueMicrotask(() => {
       this.scheduled = false;
       if (!this.host.sessions.has(this.id)) return;
-      const f = this.out;
+      const envelope = { v: PROTOCOL, t: "f", from: this.host.id, rx: this.rx, f: this.out };
       this.out = [];
-      this.post({ v: PROTOCOL, t: "f", from: this.host.id, rx: this.rx, f });
+      // Only bodies can fail to clone here: the follower hears why its delivery cannot come.
+      postFrames(this.port, envelope, (f, err) => this.post({ ...envelope, f: [["pe", f[1], errorInfo(err)]] }));
     });
   }
 
@@ -379,7 +389,7 @@ class Session {
         return undefined;
       }
       default:
-        throw coded(TypeError, "TypeError", `unknown link frame '${String(f[0])}'`, "SWITCHYARD_PROTOCOL_MISMATCH");
+        throw codedError(TypeError, "TypeError", `unknown link frame '${String(f[0])}'`, "SWITCHYARD_PROTOCOL_MISMATCH");
     }
   }
 
@@ -391,7 +401,7 @@ class Session {
       return bus[method](...args);
     }
     if (!CHANNEL_CALLS.has(method)) {
-      throw coded(TypeError, "TypeError", `unknown link call '${String(method)}'`, "SWITCHYARD_PROTOCOL_MISMATCH");
+      throw codedError(TypeError, "TypeError", `unknown link call '${String(method)}'`, "SWITCHYARD_PROTOCOL_MISMATCH");
     }
     const r = this.chans.get(ch);
     if (!r) throw channelGone();
@@ -494,7 +504,6 @@ class Session {
 
 // ----- every context ----------------------------------------------------------------------------
 
-const after = (v, fn) => (v instanceof Promise ? v.then(fn) : fn(v));
 const sameBinding = (a, b) => a[0] === b[0] && a[1] === b[1] && (a[2] ?? "") === (b[2] ?? "");
 
 /**
@@ -520,6 +529,7 @@ export class LinkClient {
     this.leaderStorage = undefined;
     this.maxMessageBytes = undefined;
     this.live = false;
+    this.everWelcomed = false; // a leader welcomed it once: a later leader means a failover
     this.session = null;
     this.host = null;
     this.pending = []; // frames waiting for a leader
@@ -595,7 +605,7 @@ export class LinkClient {
   // The leader lock was granted: this context runs the broker from now until it ends.
   async lead() {
     if (this.leaderId !== null) this.leaderLost(this.leaderId);
-    const failover = !!this.everWelcomed;
+    const failover = this.everWelcomed;
     let state;
     try {
       state = await this.openLeader(this.name, this.storage, this.requestedMaxMessageBytes);
@@ -631,7 +641,7 @@ export class LinkClient {
   fromLeader(m) {
     if (m === null || typeof m !== "object") return;
     if (m.t === "refused") {
-      const err = coded(Error, "Error", `connect: ${m.reason}`, m.code ?? "SWITCHYARD_PROTOCOL_MISMATCH");
+      const err = codedError(Error, "Error", `connect: ${m.reason}`, m.code ?? "SWITCHYARD_PROTOCOL_MISMATCH");
       if (this.live || this.leaderId !== null) this.fail(err);
       else this.rejectWelcome(err);
       return;
@@ -647,7 +657,7 @@ export class LinkClient {
   welcome(m) {
     if (m.leader === this.leaderId && this.live) return;
     if (this.leaderId !== null) this.leaderLost(this.leaderId);
-    const failover = !!this.everWelcomed;
+    const failover = this.everWelcomed;
     this.leaderId = m.leader;
     this.leaderStorage = m.storage;
     this.maxMessageBytes = m.maxMessageBytes;
@@ -785,27 +795,17 @@ export class LinkClient {
       if (!this.live || this.out.length === 0) return;
       const frames = this.out;
       this.out = [];
-      const envelope = { v: PROTOCOL, t: "f", from: this.id, n: this.n, f: frames };
-      try {
-        this.toLeader.postMessage(envelope);
-      } catch {
-        // Something not cloneable got through: send the frames one by one and report the ones
-        // that cannot go, rather than lose the batch.
-        for (const f of frames) {
-          try {
-            this.toLeader.postMessage({ ...envelope, f: [f] });
-          } catch (err) {
-            const e = coded(TypeError, "TypeError", `arguments that cannot be cloned cannot reach the bus's leader: ${err?.message ?? err}`, "SWITCHYARD_NOT_CLONEABLE");
-            const waiting = f[0] === "call" && this.calls.get(f[1]);
-            if (waiting) {
-              this.calls.delete(f[1]);
-              waiting.reject(e);
-            } else {
-              this.onFrame(["pe", f[1], errorInfo(e)]);
-            }
-          }
+      // A call that cannot go is rejected; anything else is reported.
+      postFrames(this.toLeader, { v: PROTOCOL, t: "f", from: this.id, n: this.n, f: frames }, (f, err) => {
+        const e = codedError(TypeError, "TypeError", `arguments that cannot be cloned cannot reach the bus's leader: ${err?.message ?? err}`, "SWITCHYARD_NOT_CLONEABLE");
+        const waiting = f[0] === "call" && this.calls.get(f[1]);
+        if (waiting) {
+          this.calls.delete(f[1]);
+          waiting.reject(e);
+        } else {
+          this.onFrame(["pe", f[1], errorInfo(e)]);
         }
-      }
+      });
     });
   }
 
@@ -923,7 +923,7 @@ export class LinkClient {
 }
 
 const badTag = () =>
-  coded(RangeError, "RangeError", "deliveryTag must be a non-negative integer", "SWITCHYARD_INVALID_ARGUMENT");
+  codedError(RangeError, "RangeError", "deliveryTag must be a non-negative integer", "SWITCHYARD_INVALID_ARGUMENT");
 
 // The wasm Bus's methods over a context's own ids (see facade.js for what each does).
 class ClientBus {
@@ -1014,7 +1014,7 @@ class ClientBus {
         try {
           structuredClone(options.headers);
         } catch (err) {
-          throw coded(TypeError, "TypeError", `publish: headers must be structured-cloneable to reach the bus's leader (${err?.message ?? err})`, "SWITCHYARD_NOT_CLONEABLE");
+          throw codedError(TypeError, "TypeError", `publish: headers must be structured-cloneable to reach the bus's leader (${err?.message ?? err})`, "SWITCHYARD_NOT_CLONEABLE");
         }
       }
     }
