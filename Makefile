@@ -117,7 +117,8 @@ test-browser: scratch
 	node tests/browser/run.mjs --engine chromium --node-modules $(SCRATCH)/node_modules
 
 # Cannot run in Firefox (reported as "n/a" with the reason, counted apart, never as passed):
-#   crash.spec.mjs *RendererCrashedMidStream: no per-page renderer crash over WebDriver BiDi;
+#   crash.spec.mjs *RendererCrashedMidStream, link.spec.mjs leaderTabCrashedMidStream…: no
+#   per-page renderer crash over WebDriver BiDi (tests/browser/no-crash.mjs);
 #   persistence.spec.mjs persistenceInServiceWorker, serviceWorkerLoadsThePackageEntry: Firefox
 #   140 ESR evaluates no module service worker (a probe asks; they run once Firefox can).
 test-browser-firefox: scratch
@@ -125,8 +126,8 @@ test-browser-firefox: scratch
 	node tests/browser/run.mjs --engine firefox --node-modules $(SCRATCH)/node_modules
 
 # Cannot run in WebKitGTK (reported as "n/a" with the reason):
-#   crash.spec.mjs *RendererCrashedMidStream: killing the WebKitWebProcess ends the WebDriver
-#   session, and MiniBrowser keeps IndexedDB in memory only.
+#   crash.spec.mjs *RendererCrashedMidStream, link.spec.mjs leaderTabCrashedMidStream…: killing
+#   the WebKitWebProcess ends the WebDriver session (and MiniBrowser keeps IndexedDB in memory).
 test-browser-webkit: scratch
 	$(call header,test-browser-webkit: page tests in WebKitGTK MiniBrowser under Xvfb (WebDriver))
 	WEBKITDRIVER=$(WEBKITDRIVER) $(XVFB) node tests/browser/run.mjs --engine webkit --node-modules $(SCRATCH)/node_modules

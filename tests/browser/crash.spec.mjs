@@ -5,6 +5,7 @@
 // nothing confirmed is lost. The kill points are random: SWITCHYARD_CRASH_SEED=N picks the same
 // ones again (SWITCHYARD_CRASH_DEBUG=1 prints the id ranges each side saw).
 import assert from "node:assert/strict";
+import { crashable } from "./no-crash.mjs";
 
 const seed = Number(process.env.SWITCHYARD_CRASH_SEED) || Date.now() % 2 ** 31;
 let state = seed;
@@ -34,20 +35,8 @@ function watch(page, onProgress = () => {}) {
   return seen;
 }
 
-// Crashing one page's renderer needs Chromium's CDP `Page.crash`. The nearest equivalent,
-// killing the page's content process by its pid, is not possible in the other two engines:
-const noCrash = {
-  firefox:
-    "no per-page renderer crash: WebDriver BiDi has no crash command and does not say which " +
-    "content process hosts a page (tabs of a site share up to 4), and Playwright launches Firefox " +
-    "with MOZ_CRASHREPORTER_SHUTDOWN, so any content process dying quits the whole browser",
-  webkit:
-    "killing the WebKitWebProcess ends the WebDriver session, and MiniBrowser in automation mode " +
-    "keeps IndexedDB in memory only, so no page is left to restore from the database",
-};
-function crashable({ engine, notIn }, how) {
-  if (how === "crash" && engine !== "chromium") notIn(noCrash[engine]);
-}
+// What WebKit adds to the reason a crash cannot run there (see no-crash.mjs).
+const NO_RESTORE = { webkit: ", and MiniBrowser in automation mode keeps IndexedDB in memory only, so no page is left to restore from the database" };
 
 // Kills a page: "close" closes it (no unload handlers), "crash" crashes its renderer.
 async function kill(page, how, cdp) {
@@ -116,7 +105,7 @@ const missing = (wanted, present) => [...wanted].filter((id) => !present.has(id)
 const range = (n) => new Set(Array.from({ length: n }, (_, i) => i));
 
 async function publisherKilled(how, args) {
-  crashable(args, how);
+  crashable(args, how, NO_RESTORE);
   const bus = busName(`pub-${how}`);
   const target = randomInt(1_000, 9_000);
   const started = Date.now();
@@ -136,7 +125,7 @@ async function publisherKilled(how, args) {
 }
 
 async function consumerKilled(how, args) {
-  crashable(args, how);
+  crashable(args, how, NO_RESTORE);
   const bus = busName(`con-${how}`);
   const started = Date.now();
   const fill = await args.context.newPage();

@@ -5,6 +5,7 @@
 // Every test has its own bus name. Failover and redelivery times are printed, never asserted
 // against a bound: a timing fails no test.
 import assert from "node:assert/strict";
+import { crashable } from "./no-crash.mjs";
 
 let buses = 0;
 const busName = (what) => `link-${what}-${process.pid}-${++buses}`;
@@ -159,10 +160,10 @@ export async function workQueueAcrossTabsAndWorkersEachMessageOnce(args) {
 
 // ----- 2, 3. the leader tab dies mid-stream ------------------------------------------------
 
-// Kills a tab: "close" closes it; "crash" crashes its renderer through CDP on Chromium (the
-// session ends with the page: its answer never comes), and closes it on other engines.
+// Kills a tab: "close" closes it; "crash" crashes its renderer through CDP (Chromium only: the
+// session ends with the page, its answer never comes).
 async function kill(tab, how, cdp) {
-  if (how === "crash" && cdp) {
+  if (how === "crash") {
     cdp.send("Page.crash").catch(() => {});
     return;
   }
@@ -180,8 +181,8 @@ function watchAnnounced(page) {
 }
 
 async function leaderKilled(how, args) {
+  crashable(args, how);
   const bus = busName(`leader-${how}`);
-  const engine = args.engine ?? "chromium";
   const N = 3_000;
   const queue = "jobs";
   // The leader is the first tab to connect. It consumes too, holding HELD messages it never acks,
@@ -190,7 +191,7 @@ async function leaderKilled(how, args) {
   const HELD = 20;
   const leader = await openTab(args, bus, "leader");
   const held = watchAnnounced(leader.page);
-  const cdp = how === "crash" && engine === "chromium" ? await args.context.newCDPSession(leader.page) : null;
+  const cdp = how === "crash" ? await args.context.newCDPSession(leader.page) : null;
   const [leaderState] = await connectAll([leader]);
   const publisher = await openTab(args, bus, "publisher");
   const consumerTab = await openTab(args, bus, "consumer-tab");
