@@ -528,7 +528,10 @@ function tagOf(message, what) {
 const NodeBuffer = globalThis.Buffer;
 function copyBytes(b) {
   const view = b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  return NodeBuffer ? NodeBuffer.from(view) : view.slice();
+  if (!NodeBuffer) return view.slice();
+  const copy = NodeBuffer.allocUnsafe(view.byteLength); // filled at once (faster than Buffer.from)
+  copy.set(view);
+  return copy;
 }
 const isBytes = (c) => ArrayBuffer.isView(c) || c instanceof ArrayBuffer;
 const delivered = (c) => (c instanceof Uint8Array ? copyBytes(c) : c);

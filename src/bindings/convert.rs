@@ -45,8 +45,11 @@ impl Options {
         Ok(Options { entries, what })
     }
 
-    fn raw(&self, key: &str) -> JsValue {
-        self.entries.iter().find(|(k, _)| k == key).map_or(JsValue::UNDEFINED, |(_, v)| v.clone())
+    /// The option's value, unless it is absent, `undefined` or `null` (no call into JavaScript
+    /// when the options object did not name it: publish reads a dozen options per message).
+    fn raw(&self, key: &str) -> Option<&JsValue> {
+        let (_, v) = self.entries.iter().find(|(k, _)| k == key)?;
+        (!(v.is_undefined() || v.is_null())).then_some(v)
     }
 
     fn bad(&self, key: &str, expected: &str) -> JsValue {
@@ -55,28 +58,19 @@ impl Options {
 
     /// A boolean option (JavaScript truthiness is not accepted: it must be a boolean).
     pub fn bool(&self, key: &str) -> JsResult<Option<bool>> {
-        let v = self.raw(key);
-        if v.is_undefined() || v.is_null() {
-            return Ok(None);
-        }
+        let Some(v) = self.raw(key) else { return Ok(None) };
         v.as_bool().map(Some).ok_or_else(|| self.bad(key, "a boolean"))
     }
 
     /// A string option.
     pub fn string(&self, key: &str) -> JsResult<Option<String>> {
-        let v = self.raw(key);
-        if v.is_undefined() || v.is_null() {
-            return Ok(None);
-        }
+        let Some(v) = self.raw(key) else { return Ok(None) };
         v.as_string().map(Some).ok_or_else(|| self.bad(key, "a string"))
     }
 
     /// A non-negative integer option no larger than `max`.
     pub fn uint(&self, key: &str, max: u64) -> JsResult<Option<u64>> {
-        let v = self.raw(key);
-        if v.is_undefined() || v.is_null() {
-            return Ok(None);
-        }
+        let Some(v) = self.raw(key) else { return Ok(None) };
         let n = v.as_f64().ok_or_else(|| self.bad(key, "a number"))?;
         if !n.is_finite() || n.fract() != 0.0 || n < 0.0 || n > max as f64 {
             return Err(range_error(
@@ -89,16 +83,13 @@ impl Options {
 
     /// A field-table option (an object of header-like values).
     pub fn table(&self, key: &str) -> JsResult<Option<FieldTable>> {
-        let v = self.raw(key);
-        if v.is_undefined() || v.is_null() {
-            return Ok(None);
-        }
-        table_from_js(&v, self.what, key).map(Some)
+        let Some(v) = self.raw(key) else { return Ok(None) };
+        table_from_js(v, self.what, key).map(Some)
     }
 
     /// The raw value of an option.
     pub fn value(&self, key: &str) -> JsValue {
-        self.raw(key)
+        self.raw(key).cloned().unwrap_or(JsValue::UNDEFINED)
     }
 }
 
@@ -299,6 +290,9 @@ pub const PUBLISH_OPTIONS: &[&str] = &[
 /// Publish options as (properties, mandatory).
 pub fn publish_options(value: &JsValue, what: &'static str) -> JsResult<(Properties, bool)> {
     let o = Options::new(value, what, PUBLISH_OPTIONS)?;
+    if o.entries.is_empty() {
+        return Ok((Properties::default(), false));
+    }
     let mut p = Properties {
         content_type: o.string("contentType")?,
         content_encoding: o.string("contentEncoding")?,
@@ -314,8 +308,7 @@ pub fn publish_options(value: &JsValue, what: &'static str) -> JsResult<(Propert
         timestamp: o.uint("timestamp", u64::MAX >> 11)?,
         ..Properties::default()
     };
-    let exp = o.value("expiration");
-    if !(exp.is_undefined() || exp.is_null()) {
+    if let Some(exp) = o.raw("expiration") {
         let ms = match (exp.as_f64(), exp.as_string()) {
             (Some(n), _) if n.is_finite() && n.fract() == 0.0 && n >= 0.0 => n as u64,
             (None, Some(s)) => crate::core::parse_expiration(&s).ok_or_else(|| {
@@ -330,8 +323,7 @@ pub fn publish_options(value: &JsValue, what: &'static str) -> JsResult<(Propert
         };
         p.expiration = Some(ms.to_string());
     }
-    let dm = o.value("deliveryMode");
-    let delivery_mode = if let Some(b) = dm.as_bool() {
+    let delivery_mode = if let Some(b) = o.raw("deliveryMode").and_then(|dm| dm.as_bool()) {
         b.then_some(2)
     } else {
         match o.uint("deliveryMode", 2)? {
@@ -348,10 +340,7 @@ pub fn publish_options(value: &JsValue, what: &'static str) -> JsResult<(Propert
         return Err(type_error(INVALID_ARGUMENT, &format!("{what}: 'immediate' is not supported (RabbitMQ 3 removed it)")));
     }
     for key in ["CC", "BCC"] {
-        let v = o.value(key);
-        if v.is_undefined() || v.is_null() {
-            continue;
-        }
+        let Some(v) = o.raw(key) else { continue };
         let keys: Vec<FieldValue> = if let Some(s) = v.as_string() {
             vec![FieldValue::Str(s)]
         } else if let Some(a) = v.dyn_ref::<Array>() {

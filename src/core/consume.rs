@@ -392,7 +392,9 @@ impl<B: Body> Broker<B> {
     /// Dispatches dirty queues and dead-letters expired heads until nothing changes, then
     /// schedules the queues' next deadlines.
     pub(crate) fn run_pending(&mut self, now: u64) {
-        let mut touched: super::collections::FastSet<Rc<str>> = Default::default();
+        // Usually one or a few queues: `Seen` hashes only past 16.
+        let mut touched: Vec<Rc<str>> = Vec::new();
+        let mut seen = super::publish::Seen::default();
         while let Some(qname) = self.dirty.pop() {
             self.dispatch(&qname, now);
             let mut expired = Vec::new();
@@ -402,7 +404,9 @@ impl<B: Body> Broker<B> {
             for e in expired {
                 self.dead_letter(&qname, e, DeathReason::Expired, now);
             }
-            touched.insert(qname);
+            if seen.insert(&qname) {
+                touched.push(qname);
+            }
         }
         for q in touched {
             self.schedule(&q);

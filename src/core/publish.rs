@@ -69,14 +69,14 @@ impl<B> Publish<B> {
 /// A set of names seen while routing: a vector while small (the usual case: a message reaches
 /// a few queues), a hash set beyond that.
 #[derive(Default)]
-struct Seen {
+pub(crate) struct Seen {
     few: Vec<Rc<str>>,
     many: FastSet<Rc<str>>,
 }
 
 impl Seen {
     /// Adds `name`; returns whether it was new.
-    fn insert(&mut self, name: &Rc<str>) -> bool {
+    pub(crate) fn insert(&mut self, name: &Rc<str>) -> bool {
         if self.many.is_empty() {
             if self.few.iter().any(|n| Rc::ptr_eq(n, name) || n == name) {
                 return false;
