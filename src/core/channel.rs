@@ -42,14 +42,22 @@ pub struct Consumer {
 pub struct ConsumerMap(Vec<(Rc<str>, Consumer)>);
 
 impl ConsumerMap {
+    /// Where `tag` is. The broker looks consumers up with the tag `Rc` it stored (dispatch
+    /// walks the queue's consumers), so the addresses are compared before the bytes: tags
+    /// share their `amq.ctag-` prefix, and a channel may hold many.
+    fn position(&self, tag: &str) -> Option<usize> {
+        let same = |t: &Rc<str>| std::ptr::eq(t.as_ptr(), tag.as_ptr()) && t.len() == tag.len();
+        self.0.iter().position(|(t, _)| same(t)).or_else(|| self.0.iter().position(|(t, _)| **t == *tag))
+    }
+
     /// The consumer `tag`.
     pub fn get(&self, tag: &str) -> Option<&Consumer> {
-        self.0.iter().find(|(t, _)| **t == *tag).map(|(_, c)| c)
+        self.position(tag).map(|i| &self.0[i].1)
     }
 
     /// The consumer `tag`, mutably.
     pub fn get_mut(&mut self, tag: &str) -> Option<&mut Consumer> {
-        self.0.iter_mut().find(|(t, _)| **t == *tag).map(|(_, c)| c)
+        self.position(tag).map(|i| &mut self.0[i].1)
     }
 
     /// Whether `tag` is taken.
@@ -64,7 +72,7 @@ impl ConsumerMap {
 
     /// Removes the consumer `tag`.
     pub fn remove(&mut self, tag: &str) -> Option<Consumer> {
-        let i = self.0.iter().position(|(t, _)| **t == *tag)?;
+        let i = self.position(tag)?;
         Some(self.0.remove(i).1)
     }
 
