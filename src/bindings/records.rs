@@ -194,7 +194,7 @@ impl Reader {
         };
         let len = super::bus::body_len(&value);
         let body = JsBody::new(value, len, JsValue::UNDEFINED, JsValue::from_str(&routing_key));
-        Ok(Message { exchange, routing_key, properties, body, bcc })
+        Ok(Message { exchange, routing_key, properties: properties.into(), body, bcc })
     }
 }
 

@@ -80,7 +80,7 @@ pub use error::{AmqpError, ReplyCode, Result};
 pub use event::{ChannelId, ConnectionId, Delivery, Event};
 pub use exchange::{Binding, Destination, ExchangeKind, ExchangeOptions};
 pub use headers::{headers_match, MatchMode};
-pub use message::{parse_expiration, Body, Message, Properties};
+pub use message::{parse_expiration, Body, Message, MessageProperties, Properties};
 pub use publish::{DeathReason, Publish};
 pub use queue::{QueueOptions, QueueStats};
 pub use store_op::{DelayedRecord, ExchangeRecord, MessageRecord, QueueRecord, Snapshot, StoreBatch, StoreOp};

@@ -151,7 +151,7 @@ impl<B: Body> Broker<B> {
             })
         };
         let delay = properties.header("x-delay").and_then(FieldValue::as_int).filter(|d| *d > 0);
-        let msg = Rc::new(Message { exchange, routing_key, properties, body, bcc: Vec::new() });
+        let msg = Rc::new(Message { exchange, routing_key, properties: properties.into(), body, bcc: Vec::new() });
         if let Some(delay) = delay {
             let stored = self.config.persistence && msg.properties.is_persistent();
             let id = self.next_id();
@@ -465,6 +465,7 @@ pub(crate) fn message_record<B: Clone>(queue: &str, e: &Entry<B>, not_before: Op
 fn record_death<B>(msg: &mut Message<B>, queue: &str, reason: DeathReason, now: u64) -> Vec<String> {
     let mut keys = vec![msg.routing_key.clone()];
     cc_keys(msg.properties.headers.as_ref(), "CC", &mut keys);
+    let original_expiration = msg.properties.expiration.clone();
     let headers = msg.properties.headers.get_or_insert_with(FieldTable::new);
     let mut deaths = match headers.remove("x-death") {
         Some(FieldValue::Array(a)) => a,
@@ -491,8 +492,8 @@ fn record_death<B>(msg: &mut Message<B>, queue: &str, reason: DeathReason, now: 
             t.insert("time".into(), FieldValue::Timestamp(now / 1000));
             t.insert("exchange".into(), msg.exchange.clone().into());
             t.insert("routing-keys".into(), FieldValue::Array(keys.iter().cloned().map(FieldValue::Str).collect()));
-            if let Some(e) = &msg.properties.expiration {
-                t.insert("original-expiration".into(), e.clone().into());
+            if let Some(e) = original_expiration {
+                t.insert("original-expiration".into(), e.into());
             }
             t
         }

@@ -44,7 +44,7 @@ impl JsBody {
         let exchange = r.exchange.get_or_init(|| JsValue::from_str(&m.exchange));
         let key = r.routing_key.get_or_init(|| JsValue::from_str(&m.routing_key));
         let properties = r.properties.get_or_init(|| {
-            if m.properties == Default::default() {
+            if m.properties.is_default() {
                 JsValue::UNDEFINED
             } else {
                 properties_to_js(&m.properties)

@@ -42,7 +42,7 @@ impl Got {
             channel: d.channel,
             routing_key: d.message.routing_key.clone(),
             exchange: d.message.exchange.clone(),
-            properties: d.message.properties.clone(),
+            properties: (*d.message.properties).clone(),
             message_count: d.message_count,
         }
     }
