@@ -522,26 +522,23 @@ function tagOf(message, what) {
   return tag;
 }
 
-// Bytes are copied when published and again for each delivery, as a network would: a publisher
-// may reuse its buffer, and each consumer owns what it receives. Node gets a Buffer, as from
-// amqplib; other runtimes a Uint8Array. Any other value is delivered as that value, not copied.
+// Bytes are copied when published (into the broker's wasm memory, or by the link on their way
+// to the bus's leader) and again for each delivery, as a network would: a publisher may reuse its
+// buffer, and each consumer owns what it receives. What arrives here is already that delivery's
+// own copy; Node gets it as a Buffer (a view of the same memory), as from amqplib, other runtimes
+// as a Uint8Array. Any other value is delivered as that value, not copied.
 const NodeBuffer = globalThis.Buffer;
-function copyBytes(b) {
-  const view = b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  if (!NodeBuffer) return view.slice();
-  const copy = NodeBuffer.allocUnsafe(view.byteLength); // filled at once (faster than Buffer.from)
-  copy.set(view);
-  return copy;
-}
 const isBytes = (c) => ArrayBuffer.isView(c) || c instanceof ArrayBuffer;
-const delivered = (c) => (c instanceof Uint8Array ? copyBytes(c) : c);
+const delivered = NodeBuffer
+  ? (c) => (c instanceof Uint8Array && !(c instanceof NodeBuffer) ? NodeBuffer.from(c.buffer, c.byteOffset, c.byteLength) : c)
+  : (c) => c;
 
-// Checks content and returns what the broker keeps: a copy of bytes, anything else as is.
+// Checks content (bytes are the broker's to copy).
 function checkContent(content) {
   if (content === undefined) throw invalid("publish: content is required");
   if (typeof content === "function" || typeof content === "symbol") return content; // Rust reports these
   if (typeof content !== "object" || content === null) return content;
-  if (isBytes(content)) return copyBytes(content);
+  if (isBytes(content)) return content;
   if (typeof structuredClone === "function") {
     try {
       structuredClone(content);

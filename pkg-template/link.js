@@ -98,6 +98,14 @@ export function codedError(Ctor, errName, message, code) {
  * forwarded to the origin bus's leader). */
 export const after = (v, fn) => (v instanceof Promise ? v.then(fn) : fn(v));
 
+// A publish's bytes, copied when published: a follower's frames leave at the end of the task,
+// and the publisher may reuse its buffer before then (a leader's broker copies them at once).
+function ownBytes(content) {
+  if (content instanceof ArrayBuffer) return content.slice(0);
+  if (!ArrayBuffer.isView(content)) return content;
+  return new Uint8Array(content.buffer, content.byteOffset, content.byteLength).slice();
+}
+
 // Posts an envelope of frames. If something in it cannot be cloned, posts the frames one by one
 // and hands each that cannot go to `unsendable(frame, error)`, rather than lose the batch.
 function postFrames(port, envelope, unsendable) {
@@ -1025,7 +1033,7 @@ class ClientBus {
       const done = c.session.exec(["p", ch, seq, exchange, routingKey, content, options]);
       if (!done && r.confirm) return -1;
     } else {
-      c.send(["p", ch, seq, exchange, routingKey, content, options]);
+      c.send(["p", ch, seq, exchange, routingKey, ownBytes(content), options]);
     }
     if (r.confirm) r.seq = seq;
     return seq;

@@ -7,7 +7,7 @@ use crate::core::{
     FieldValue, Publish, QueueOptions, QueueStats,
 };
 use crate::driver::{Driver, JsBody, Sink};
-use js_sys::{Object, Uint8Array};
+use js_sys::Object;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -106,23 +106,8 @@ fn binding_args(value: &JsValue, what: &'static str) -> JsResult<FieldTable> {
     super::convert::table_from_js(value, what, "args")
 }
 
-/// The size counted for `x-max-length-bytes`: byte length of binary data, length of strings,
-/// 0 for other values.
-pub fn body_len(content: &JsValue) -> usize {
-    if let Some(a) = content.dyn_ref::<Uint8Array>() {
-        a.byte_length() as usize
-    } else if let Some(a) = content.dyn_ref::<js_sys::ArrayBuffer>() {
-        a.byte_length() as usize
-    } else if let Some(s) = content.as_string() {
-        s.len()
-    } else {
-        0
-    }
-}
-
-/// The body of a publish, checked that it can be carried.
-fn body(content: JsValue, what: &str, exchange: JsValue, routing_key: JsValue) -> JsResult<JsBody> {
-    let len = body_len(&content);
+/// Checks that `content` can be carried as a message body.
+fn check_content(content: &JsValue, what: &str) -> JsResult<()> {
     if content.is_undefined() {
         return Err(type_error(INVALID_ARGUMENT, &format!("{what}: content is required")));
     } else if content.is_function() || content.is_symbol() {
@@ -131,7 +116,13 @@ fn body(content: JsValue, what: &str, exchange: JsValue, routing_key: JsValue) -
             &format!("{what}: content must be bytes or a structured-cloneable value, not a {}", if content.is_function() { "function" } else { "symbol" }),
         ));
     }
-    Ok(JsBody::new(content, len, exchange, routing_key))
+    Ok(())
+}
+
+/// The body of a publish, checked that it can be carried.
+fn body(content: JsValue, what: &str, exchange: JsValue, routing_key: JsValue) -> JsResult<JsBody> {
+    check_content(&content, what)?;
+    Ok(JsBody::new(content, exchange, routing_key))
 }
 
 fn check_size(len: usize, max: Option<usize>) -> JsResult<()> {
@@ -355,8 +346,8 @@ impl Bus {
     pub fn check_publish(exchange: JsValue, routing_key: JsValue, content: JsValue, options: JsValue, max_message_bytes: Option<f64>) -> JsResult<()> {
         optional_name_arg(&exchange, "publish", "exchange")?;
         name_arg(&routing_key, "publish", "routingKey")?;
-        let body = body(content, "publish", JsValue::UNDEFINED, JsValue::UNDEFINED)?;
-        check_size(body.len, max_message_bytes.map(|m| m as usize))?;
+        check_content(&content, "publish")?;
+        check_size(JsBody::size_of(&content), max_message_bytes.map(|m| m as usize))?;
         publish_options(&options, "publish")?;
         Ok(())
     }
@@ -420,7 +411,7 @@ impl Bus {
         let m = &d.message;
         let (exchange, key, properties) = JsBody::render(m);
         let out = js_sys::Array::new();
-        out.push(&m.body.value);
+        out.push(&m.body.to_js());
         out.push(&JsValue::from_f64(d.delivery_tag as f64));
         out.push(&JsValue::from_bool(d.redelivered));
         out.push(exchange);

@@ -53,7 +53,7 @@ impl Tape {
         self.v(exchange);
         self.v(key);
         self.v(properties);
-        self.v(&m.body.value);
+        self.v(&m.body.to_js());
         self.v(&m.bcc.iter().map(|k| JsValue::from_str(k)).collect::<Array>());
     }
     fn binding(&self, b: &Binding) {
@@ -192,8 +192,7 @@ impl Reader {
             Ok(a) => a.iter().filter_map(|k| k.as_string()).collect(),
             Err(_) => Vec::new(),
         };
-        let len = super::bus::body_len(&value);
-        let body = JsBody::new(value, len, JsValue::UNDEFINED, JsValue::from_str(&routing_key));
+        let body = JsBody::new(value, JsValue::UNDEFINED, JsValue::from_str(&routing_key));
         Ok(Message { exchange, routing_key, properties: properties.into(), body, bcc })
     }
 }

@@ -6,16 +6,23 @@ use crate::bindings::convert::properties_to_js;
 use crate::core::{Body, Message};
 use std::cell::OnceCell;
 use std::rc::Rc;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
-/// A JavaScript value as a message body, with the size counted for `x-max-length-bytes`.
+/// A message body: bytes, copied into wasm memory when published (a publisher may reuse its
+/// buffer, as with a network broker; a 16-byte body then costs ~30 bytes here instead of a
+/// JavaScript typed array per message), or any other JavaScript value, kept as it is.
 #[derive(Debug, Clone)]
 pub struct JsBody {
-    /// The value as published (a Uint8Array/Buffer, a string, or any cloneable value).
-    pub value: JsValue,
-    /// Its size in bytes: byte length for binary data, UTF-16 length for strings, 0 otherwise.
+    content: Content,
+    /// Its size in bytes: byte length for binary data, UTF-8 length for strings, 0 otherwise.
     pub len: usize,
     rendered: Rc<Rendered>,
+}
+
+#[derive(Debug, Clone)]
+enum Content {
+    Bytes(Rc<[u8]>),
+    Value(JsValue),
 }
 
 /// The message as JavaScript receives it, built once per message.
@@ -28,14 +35,52 @@ struct Rendered {
 }
 
 impl JsBody {
-    /// A body published with `exchange` and `routing_key` as the JavaScript strings given.
-    pub fn new(value: JsValue, len: usize, exchange: JsValue, routing_key: JsValue) -> JsBody {
+    /// A body published (or restored) as `value`: bytes (a Uint8Array, any other typed array
+    /// or DataView, an ArrayBuffer) are copied; anything else is kept. `exchange` and
+    /// `routing_key` are the JavaScript strings it was published with, kept for delivery.
+    pub fn new(value: JsValue, exchange: JsValue, routing_key: JsValue) -> JsBody {
+        let content = if let Some(a) = value.dyn_ref::<js_sys::Uint8Array>() {
+            Content::Bytes(a.to_vec().into())
+        } else if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+            Content::Bytes(js_sys::Uint8Array::new(b).to_vec().into())
+        } else if js_sys::ArrayBuffer::is_view(&value) {
+            let v: &js_sys::DataView = value.unchecked_ref(); // buffer, byteOffset, byteLength
+            Content::Bytes(js_sys::Uint8Array::new_with_byte_offset_and_length(&v.buffer(), v.byte_offset() as u32, v.byte_length() as u32).to_vec().into())
+        } else {
+            Content::Value(value)
+        };
+        let len = match &content {
+            Content::Bytes(b) => b.len(),
+            Content::Value(v) => v.as_string().map_or(0, |s| s.len()),
+        };
         let rendered = Rendered::default();
         if exchange.is_string() {
             let _ = rendered.exchange.set(exchange);
         }
-        let _ = rendered.routing_key.set(routing_key);
-        JsBody { value, len, rendered: Rc::new(rendered) }
+        if routing_key.is_string() {
+            let _ = rendered.routing_key.set(routing_key);
+        }
+        JsBody { content, len, rendered: Rc::new(rendered) }
+    }
+
+    /// The size `value` would have as a body, without copying it.
+    pub fn size_of(value: &JsValue) -> usize {
+        if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+            b.byte_length() as usize
+        } else if js_sys::ArrayBuffer::is_view(value) {
+            value.unchecked_ref::<js_sys::DataView>().byte_length()
+        } else {
+            value.as_string().map_or(0, |s| s.len())
+        }
+    }
+
+    /// The body for JavaScript: bytes as a new Uint8Array (each delivery owns its copy), any
+    /// other value as published.
+    pub fn to_js(&self) -> JsValue {
+        match &self.content {
+            Content::Bytes(b) => js_sys::Uint8Array::from(&b[..]).into(),
+            Content::Value(v) => v.clone(),
+        }
     }
 
     /// The message's exchange, routing key and properties as JavaScript values.

@@ -265,13 +265,13 @@ impl Driver {
                     d.redelivered,
                     exchange,
                     key,
-                    &d.message.body.value,
+                    &d.message.body.to_js(),
                     properties,
                 )
             }
             Event::Return { channel, reply, message: m } => {
                 let (exchange, key, properties) = JsBody::render(&m);
-                self.sink.returned(channel.0 as f64, reply.code.code(), &reply.text, exchange, key, &m.body.value, properties)
+                self.sink.returned(channel.0 as f64, reply.code.code(), &reply.text, exchange, key, &m.body.to_js(), properties)
             }
             Event::Confirm { channel, seq, ack } => self.sink.confirm(channel.0 as f64, seq as f64, ack),
             Event::ConsumerCancelled { channel, consumer_tag } => self.sink.cancelled(channel.0 as f64, &consumer_tag),

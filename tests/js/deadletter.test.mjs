@@ -228,7 +228,7 @@ test("nackWithDelay: the message comes back redelivered after the delay, held as
     deliveries.push([text(m), m.fields.redelivered, performance.now()]);
     if (deliveries.length === 1) {
       nackedAt = performance.now();
-      ch.nackWithDelay(m, 60);
+      ch.nackWithDelay(m, 400); // long enough that a loaded machine still sees it held
     } else {
       ch.ack(m);
     }
@@ -242,7 +242,7 @@ test("nackWithDelay: the message comes back redelivered after the delay, held as
   assert.equal(held.unacked, 0);
   await until(() => deliveries.length === 2, { what: "the redelivery" });
   assert.deepEqual(deliveries.map(([b, r]) => [b, r]), [["retry me", false], ["retry me", true]]);
-  assert.ok(deliveries[1][2] - nackedAt >= 55, `redelivered after ~60 ms, got ${deliveries[1][2] - nackedAt}`);
+  assert.ok(deliveries[1][2] - nackedAt >= 395, `redelivered after ~400 ms, got ${deliveries[1][2] - nackedAt}`);
   await sleep(10);
   const after = await ch.stats(q);
   assert.equal(after.delayed, 0);

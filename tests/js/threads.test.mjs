@@ -83,6 +83,22 @@ test("worker threads and the main thread share one bus: competing consumers get 
   await until(async () => (await conn.stats()).find((s) => s.queue === "work").acked === 200, "200 acks");
 });
 
+test("a worker thread may reuse its buffer right after publishing: the bus received the bytes as they were", async (t) => {
+  const bus = uniq("threads");
+  const conn = await connect(`switchyard://${bus}`, { scope: "origin" });
+  const publisher = agent(bus);
+  t.after(async () => {
+    await publisher.worker.terminate();
+    await conn.close();
+  });
+  assert.equal((await publisher.ready).leader, false, "the worker is a follower: its publishes travel as frames");
+  await publisher.call("publish", { queue: "reused", count: 50, from: 100, reuse: true });
+  const ch = await conn.createChannel();
+  const bodies = [];
+  for (let m; (m = await ch.get("reused", { noAck: true })); ) bodies.push(m.content.toString());
+  assert.deepEqual(bodies, Array.from({ length: 50 }, (_, i) => String(100 + i)));
+});
+
 test("a terminated worker thread's unacked messages are redelivered to another thread", async (t) => {
   const bus = uniq("threads");
   const conn = await connect(`switchyard://${bus}`, { scope: "origin" });

@@ -21,10 +21,21 @@ const commands = {
       else ch.ack(m);
     });
   },
-  async publish({ queue, count, from }) {
+  async publish({ queue, count, from, reuse }) {
     const cch = await conn.createConfirmChannel();
     await cch.assertQueue(queue, { durable: false });
-    for (let i = 0; i < count; i++) cch.sendToQueue(queue, Buffer.from(String(from + i)));
+    // reuse: one buffer for every message, overwritten right after each publish (and all of it
+    // scribbled over before the frames leave at the end of the task), as a network client may.
+    const buf = Buffer.alloc(16);
+    for (let i = 0; i < count; i++) {
+      if (!reuse) {
+        cch.sendToQueue(queue, Buffer.from(String(from + i)));
+        continue;
+      }
+      const n = buf.write(String(from + i));
+      cch.sendToQueue(queue, buf.subarray(0, n));
+      buf.fill(0x58);
+    }
     await cch.waitForConfirms();
     await cch.close();
   },
