@@ -119,12 +119,6 @@ fn check_content(content: &JsValue, what: &str) -> JsResult<()> {
     Ok(())
 }
 
-/// The body of a publish, checked that it can be carried.
-fn body(content: JsValue, what: &str, exchange: JsValue, routing_key: JsValue) -> JsResult<JsBody> {
-    check_content(&content, what)?;
-    Ok(JsBody::new(content, exchange, routing_key))
-}
-
 fn check_size(len: usize, max: Option<usize>) -> JsResult<()> {
     match max {
         Some(max) if len > max => Err(range_error(
@@ -358,7 +352,11 @@ impl Bus {
         let c = ch(channel)?;
         let exchange_name = optional_name_arg(&exchange, "publish", "exchange")?;
         let key = name_arg(&routing_key, "publish", "routingKey")?;
-        let body = body(content, "publish", exchange, routing_key)?;
+        check_content(&content, "publish")?;
+        if !content.is_string() {
+            check_size(JsBody::size_of(&content), self.max_message_bytes)?; // before copying bytes in
+        }
+        let body = JsBody::new(content);
         check_size(body.len, self.max_message_bytes)?;
         let (exchange, routing_key) = (exchange_name, key);
         let (properties, mandatory) = publish_options(&options, "publish")?;

@@ -192,7 +192,7 @@ impl Reader {
             Ok(a) => a.iter().filter_map(|k| k.as_string()).collect(),
             Err(_) => Vec::new(),
         };
-        let body = JsBody::new(value, JsValue::UNDEFINED, JsValue::from_str(&routing_key));
+        let body = JsBody::new(value);
         Ok(Message { exchange, routing_key, properties: properties.into(), body, bcc })
     }
 }

@@ -16,7 +16,8 @@ pub struct JsBody {
     content: Content,
     /// Its size in bytes: byte length for binary data, UTF-8 length for strings, 0 otherwise.
     pub len: usize,
-    rendered: Rc<Rendered>,
+    /// Made at the first delivery (a queued message does not carry it).
+    rendered: OnceCell<Box<Rendered>>,
 }
 
 #[derive(Debug, Clone)]
@@ -26,7 +27,7 @@ enum Content {
 }
 
 /// The message as JavaScript receives it, built once per message.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Rendered {
     exchange: OnceCell<JsValue>,
     routing_key: OnceCell<JsValue>,
@@ -36,9 +37,8 @@ struct Rendered {
 
 impl JsBody {
     /// A body published (or restored) as `value`: bytes (a Uint8Array, any other typed array
-    /// or DataView, an ArrayBuffer) are copied; anything else is kept. `exchange` and
-    /// `routing_key` are the JavaScript strings it was published with, kept for delivery.
-    pub fn new(value: JsValue, exchange: JsValue, routing_key: JsValue) -> JsBody {
+    /// or DataView, an ArrayBuffer) are copied; anything else is kept.
+    pub fn new(value: JsValue) -> JsBody {
         let content = if let Some(a) = value.dyn_ref::<js_sys::Uint8Array>() {
             Content::Bytes(a.to_vec().into())
         } else if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
@@ -53,17 +53,10 @@ impl JsBody {
             Content::Bytes(b) => b.len(),
             Content::Value(v) => v.as_string().map_or(0, |s| s.len()),
         };
-        let rendered = Rendered::default();
-        if exchange.is_string() {
-            let _ = rendered.exchange.set(exchange);
-        }
-        if routing_key.is_string() {
-            let _ = rendered.routing_key.set(routing_key);
-        }
-        JsBody { content, len, rendered: Rc::new(rendered) }
+        JsBody { content, len, rendered: OnceCell::new() }
     }
 
-    /// The size `value` would have as a body, without copying it.
+    /// The size `value` would have as a body, without copying bytes.
     pub fn size_of(value: &JsValue) -> usize {
         if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
             b.byte_length() as usize
@@ -85,9 +78,9 @@ impl JsBody {
 
     /// The message's exchange, routing key and properties as JavaScript values.
     pub fn render(m: &Message<JsBody>) -> (&JsValue, &JsValue, &JsValue) {
-        let r = &m.body.rendered;
-        let exchange = r.exchange.get_or_init(|| JsValue::from_str(&m.exchange));
-        let key = r.routing_key.get_or_init(|| JsValue::from_str(&m.routing_key));
+        let r = m.body.rendered.get_or_init(Box::default);
+        let exchange = r.exchange.get_or_init(|| js_string(&m.exchange));
+        let key = r.routing_key.get_or_init(|| js_string(&m.routing_key));
         let properties = r.properties.get_or_init(|| {
             if m.properties.is_default() {
                 JsValue::UNDEFINED
@@ -105,6 +98,27 @@ impl Body for JsBody {
     }
 
     fn message_changed(&mut self) {
-        self.rendered = Rc::default();
+        self.rendered = OnceCell::new();
     }
+}
+
+thread_local! {
+    /// Exchange names and routing keys rendered lately: messages mostly share a few.
+    static RECENT: std::cell::RefCell<Vec<(Box<str>, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `s` as a JavaScript string, from a small cache of recent ones.
+fn js_string(s: &str) -> JsValue {
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if let Some(i) = recent.iter().position(|(k, _)| **k == *s) {
+            return recent[i].1.clone();
+        }
+        let js = JsValue::from_str(s);
+        if recent.len() == 16 {
+            recent.remove(0);
+        }
+        recent.push((s.into(), js.clone()));
+        js
+    })
 }
