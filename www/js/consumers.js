@@ -208,12 +208,12 @@ export class Consumers {
   /**
    * Starts a consumer: options as ConsumerCore's, plus `where` ("tab", "worker", "shared" or
    * "service") and an optional `label`. Its consumer tag says whose it is, to every tab:
-   * "<tab> · <label>", "<tab> worker · <label>", "shared worker · <tab> · <label>" or
-   * "service worker · <tab> · <label>". Errors go to the panel.
+   * "<tab> · <label>", "<tab> worker · <label>", "shared · <tab> · <label>" or
+   * "service · <tab> · <label>". Errors go to the panel.
    */
   async add({ where = "tab", ...o }) {
     const label = o.label ?? `C${++this.#labels}`;
-    const tag = where === "tab" ? `${this.name} · ${label}` : where === "worker" ? `${this.hosts.worker.name} · ${label}` : `${this.hosts[where].name} · ${this.name} · ${label}`;
+    const tag = where === "tab" ? `${this.name} · ${label}` : where === "worker" ? `${this.hosts.worker.name} · ${label}` : `${where} · ${this.name} · ${label}`;
     const options = normalise({ ...o, label, tag });
     const c = where === "tab" ? new InPage(this, options) : new InWorker(this, options, where);
     try {
