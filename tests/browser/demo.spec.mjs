@@ -1,7 +1,7 @@
 // The demo page (www/), loaded the way `make demo` serves it: its own files at a path of their
-// own, and the installed package under /node_modules/ through the page's import map (its worker
-// imports the package by that path). run.mjs serves tests/browser/ and the package; the demo's
-// files are served from www/ under /demo/ by routing those requests here.
+// own, and the installed package under /node_modules/ through the page's import map (its workers
+// import the package by that path). run.mjs serves tests/browser/ and the package; the demo's
+// files are under /demo/ there (tests/browser/demo links to www/).
 //
 // Screenshots of each step go to test-output/demo/ (test-output/demo/<engine>/ outside Chromium;
 // not committed). With DEMO_SCREENSHOT=1 the presets test in Chromium also writes docs/demo.png
@@ -11,13 +11,12 @@
 // The bus is origin-wide and persists in IndexedDB per browser context: every test gets a fresh
 // context, so each starts from an empty bus.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, statSync } from "node:fs";
-import { join, resolve, sep } from "node:path";
+import { mkdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 
-const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const www = join(root, "www");
+const here = fileURLToPath(new URL(".", import.meta.url));
+const root = resolve(here, "../..");
 let out = join(root, "test-output/demo");
 /** Screenshots of this test's engine go to their own directory. */
 function useOut({ engine }) {
@@ -26,32 +25,13 @@ function useOut({ engine }) {
 }
 
 /**
- * Serves www/ under /demo/ in this browser context (pages and their workers).
- *
- * Playwright's routing in Chromium and Firefox reaches a shared worker's script but not the
- * modules it imports (those go to the static server, which has no /demo/: 404, and the worker
- * fails to load). There the shared worker's script is served bundled by esbuild (the package
- * stays an import of /node_modules/…), the same code in one file; WebKit (webkit.mjs routes in
- * a proxy) and the other workers load the module graph as `make demo` serves it.
+ * The demo under /demo/: tests/browser/demo is a link to www/, so the static server run.mjs starts
+ * serves it to pages and to workers of every kind, beside the package under /node_modules/, as
+ * `make demo` does. (Playwright's routing would not do: in Chromium and Firefox it does not reach
+ * the modules a shared worker imports, and in Firefox not even its script.)
  */
-async function serveDemo({ context, baseUrl, engine }) {
-  await context.route(`${baseUrl}/demo/**`, async (route) => {
-    const path = decodeURIComponent(new URL(route.request().url()).pathname.slice("/demo/".length)) || "index.html";
-    const file = resolve(www, path);
-    if (!file.startsWith(www + sep) || !existsSync(file) || !statSync(file).isFile()) return route.fulfill({ status: 404, body: "404\n" });
-    if (path === "js/shared-worker.js" && engine !== "webkit") {
-      return route.fulfill({ body: await bundled(file), contentType: "text/javascript", headers: { "cache-control": "no-store" } });
-    }
-    return route.fulfill({ path: file, headers: { "cache-control": "no-store" } });
-  });
-}
-
-const bundles = new Map(); // file -> Promise<text>, once per run
-function bundled(file) {
-  if (!bundles.has(file)) {
-    bundles.set(file, build({ entryPoints: [file], bundle: true, format: "esm", write: false, external: ["/node_modules/*"], logLevel: "silent" }).then((r) => r.outputFiles[0].text));
-  }
-  return bundles.get(file);
+function serveDemo() {
+  assert.ok(statSync(join(here, "demo", "index.html")).isFile(), "tests/browser/demo links to www/");
 }
 
 /** One more tab of the demo, once it is connected to the bus. */
@@ -64,7 +44,7 @@ async function openTab({ context, baseUrl }, { width = 1280, height = 800 } = {}
 }
 
 async function openDemo(args) {
-  await serveDemo(args);
+  serveDemo();
   return openTab(args);
 }
 
@@ -152,7 +132,7 @@ const timed = async (steps, name, fn) => {
 export async function demoThreeTabsShareOneBus(args) {
   useOut(args);
   const steps = [];
-  await serveDemo(args);
+  serveDemo();
   const [p1, p2, p3] = await timed(steps, "open 3 tabs", async () => [await openTab(args), await openTab(args), await openTab(args)]);
   const svg = "#topology svg.topology-svg";
 
@@ -231,7 +211,7 @@ export async function demoThreeTabsShareOneBus(args) {
 export async function demoLeaderTabClosedTheOthersCarryOn(args) {
   useOut(args);
   const steps = [];
-  await serveDemo(args);
+  serveDemo();
   const [p1, p2, p3] = await timed(steps, "open 3 tabs", async () => [await openTab(args), await openTab(args), await openTab(args)]);
 
   // Tab 1 declares a durable queue and takes 3 of 12 persistent messages without acking them.
@@ -317,7 +297,7 @@ export async function demoLeaderTabClosedTheOthersCarryOn(args) {
 export async function demoLedgerNothingLostWhenTheLeaderClosesMidStream(args) {
   useOut(args);
   const steps = [];
-  await serveDemo(args);
+  serveDemo();
   const [p1, p2] = await timed(steps, "open 2 tabs", async () => [await openTab(args), await openTab(args)]);
   await p1.fill("form.declare-queue input[name=name]", "task_queue");
   await p1.click("form.declare-queue button[type=submit]");
