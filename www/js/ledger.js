@@ -143,12 +143,16 @@ export class Ledger {
     return `${this.prefix}${seq}`;
   }
 
-  /** The confirm callback of a persistent publish. */
+  /**
+   * The confirm callback of a persistent publish. An error is either the leader's death before it
+   * confirmed (the message may or may not be stored: counted apart) or the channel's (e.g. 404 on
+   * a missing exchange, in the error panel: nothing was stored).
+   */
   onConfirm(id) {
     const epoch = this.epoch;
     return (err) => {
       if (!err) this.report.confirmed(id, epoch);
-      else this.report.unknown(id, epoch);
+      else if (err.code === "SWITCHYARD_LEADER_LOST") this.report.unknown(id, epoch);
     };
   }
 
@@ -191,7 +195,7 @@ export class Ledger {
     if (v.dropped) notes.push(["+ ", n(v.dropped), " dropped: rejected by a consumer on a queue without a dead-letter exchange"]);
     if (v.discarded) notes.push(["+ ", n(v.discarded), " purged, or deleted with their queue, from this demo"]);
     if (v.unknown || v.arrived) notes.push([n(v.unknown + v.arrived), " not confirmed: the leader died first (outcome unknown, not counted)", v.arrived ? [", ", n(v.arrived), " of them delivered anyway"] : ""]);
-    if (v.excess < 0 && v.lost === 0) notes.push(["queues hold ", n(-v.excess), " more than the ledger: transient messages, copies in several queues, or not yet confirmed"]);
+    if (v.excess < 0 && v.lost === 0 && v.confirmed > 0) notes.push(["queues hold ", n(-v.excess), " more than the ledger: transient messages, copies in several queues, or not yet confirmed"]);
     root.replaceChildren(
       h("h3", {}, "Persistent messages ", h("span", { class: "where" }, "every tab and worker, by message id")),
       h(
