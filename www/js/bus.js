@@ -13,13 +13,16 @@ const ROSTER = "switchyard-demo:roster";
 const LEADER_POLL_MS = 50;
 const BANNER_MS = 20_000;
 
+/** The Web Lock tab `name` holds while it lives (a shared or service worker waits on it). */
+export const tabLock = (name) => `switchyard-demo:${name.replace(" ", ":")}`;
+
 /** The smallest "tab N" no other open tab of this origin holds. */
 export async function claimTabName() {
   if (!navigator.locks) return "this tab";
   for (let n = 1; ; n++) {
     const got = await new Promise((resolve) => {
       navigator.locks
-        .request(`switchyard-demo:tab:${n}`, { ifAvailable: true }, (lock) => {
+        .request(tabLock(`tab ${n}`), { ifAvailable: true }, (lock) => {
           resolve(!!lock);
           return lock ? new Promise(() => {}) : undefined; // held until the tab closes
         })
@@ -68,6 +71,12 @@ class Roster {
   }
 }
 
+/** A consumer's name under its context: "C1", or "tab 2 · C1" in a worker that every tab shares. */
+const chipLabel = (tag) => {
+  const parts = tag.split(" · ");
+  return parts.length > 2 ? parts.slice(1).join(" · ") : parts.at(-1);
+};
+
 export class BusView {
   #root;
   #conn;
@@ -106,8 +115,9 @@ export class BusView {
     this.#draw();
   }
 
-  /** Whose consumer is it: this tab's or its worker's. */
-  mine = (contextId) => contextId === this.self || this.roster.names.get(contextId)?.startsWith(`${this.name} worker`);
+  /** Whose consumer is it: this tab's, its worker's, or this tab's in the shared or service worker. */
+  mine = (contextId, tag = "") =>
+    contextId === this.self || this.roster.names.get(contextId)?.startsWith(`${this.name} worker`) || tag.includes(` · ${this.name} · `);
 
   /** How the page names a context. */
   nameOf = (c) => this.roster.names.get(c.id) ?? (c.kind === "tab" || c.kind === "frame" ? c.label.split(" · ")[0] || c.kind : c.kind);
@@ -174,7 +184,7 @@ export class BusView {
         const consumers = c.consumers.map((x) =>
           x.queue === "amq.rabbitmq.reply-to"
             ? h("li", { class: "chip reply-to", title: `consumerTag ${x.consumerTag}: the publish form's replies (direct reply-to)` }, "replies ← ", h("code", {}, "amq.rabbitmq.reply-to"))
-            : h("li", { class: "chip", title: `consumerTag ${x.consumerTag}` }, h("span", {}, x.consumerTag.split(" · ").at(-1)), " → ", h("code", {}, x.queue)),
+            : h("li", { class: "chip", title: `consumerTag ${x.consumerTag}` }, h("span", {}, chipLabel(x.consumerTag)), " → ", h("code", {}, x.queue)),
         );
         return h(
           "li",

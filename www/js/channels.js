@@ -6,7 +6,8 @@
 // one entry of the error panel. Bad input (TypeError / RangeError with a SWITCHYARD_… code) is
 // thrown by the call and leaves the channel open.
 //
-// `PageChannel` is the page's own channel (publish form, declarations, presets): when the broker
+// `PageChannel` is the page's own channel (publish form, declarations, presets): a ConfirmChannel,
+// so that the ledger (ledger.js) learns which persistent messages were stored. When the broker
 // closes it, it opens a new one and says so.
 
 let opened = 0;
@@ -105,7 +106,7 @@ export class PageChannel {
   }
 
   async open() {
-    this.#opening = this.#conn.createChannel().then((ch) => {
+    this.#opening = this.#conn.createConfirmChannel().then((ch) => {
       this.#current = new Tracked(ch, "the page's channel", this.#errors, (dead) => {
         this.open().then((next) => (dead.afterClose = `The demo opened channel ${next.number} to carry on.`));
       });

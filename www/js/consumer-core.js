@@ -9,6 +9,7 @@
 // prefetch does not apply, which the log makes visible.
 import { bodyText, encode } from "./dom.js";
 import { Tracked } from "./channels.js";
+import { ledgerId } from "./ledger.js";
 
 export const LOG_ROWS = 30;
 const RETRY_MS = 1000;
@@ -63,12 +64,14 @@ export class ConsumerCore {
   /**
    * o: normalise()d options. conn: a switchyard Connection. errors: { report, follow } (the error
    * panel, or its stand-in in a worker). onChange(): something snapshot() shows changed.
+   * ledger: a ledgerReporter() (ledger.js), told of each persistent message acked or rejected.
    */
-  constructor(o, { conn, errors, onChange }) {
+  constructor(o, { conn, errors, onChange, ledger }) {
     Object.assign(this, o);
     this.conn = conn;
     this.errors = errors;
     this.onChange = onChange;
+    this.ledger = ledger;
     this.stopped = null;
     this.entries = [];
     this.inbox = [];
@@ -106,11 +109,14 @@ export class ConsumerCore {
     const delay = typeof sent === "number" ? Date.now() - sent : undefined;
     if (delay !== undefined) this.delays.push(delay);
     if (fields.redelivered) this.tally.redelivered++;
+    const id = ledgerId(msg);
+    if (id && this.noAck) this.ledger?.acked(id, this.queue); // acked by the broker on delivery
     const entry = {
       n: ++this.tally.received,
       msg,
       body: bodyText(msg.content),
       key: fields.routingKey,
+      id,
       redelivered: fields.redelivered,
       deaths: (properties.headers?.["x-death"] ?? []).map((d) => `${d.reason} ×${d.count} · ${d.queue}`),
       delay,
@@ -188,6 +194,9 @@ export class ConsumerCore {
   #settle(entry, action) {
     if (entry.settled || this.stopped) return;
     const a = ACTIONS[action];
+    // Told before the ack leaves: an ack lost with a leader means a redelivery, counted once.
+    if (entry.id && action === "ack") this.ledger?.acked(entry.id, this.queue);
+    if (entry.id && action === "reject") this.ledger?.rejected(entry.id, this.queue);
     try {
       this.tracked.lastOp = a.code;
       a.call(this.tracked.ch, entry.msg);

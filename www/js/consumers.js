@@ -1,12 +1,20 @@
-// The consumers this tab started, in this tab or in its dedicated worker (worker-host.js). Both
-// kinds run the same ConsumerCore (consumer-core.js) and are drawn by the same card from its
-// snapshots: in this tab the card reads the core once per frame, for a worker the snapshots arrive
-// by postMessage. Each card has a log that shows `redelivered` and `x-death`, and ack / nack /
+// The consumers this tab started: in this tab, in its dedicated worker, or in the origin's shared
+// or service worker (worker-host.js). All run the same ConsumerCore (consumer-core.js) and are
+// drawn by the same card from its snapshots: in this tab the card reads the core once per frame,
+// for a worker the snapshots arrive by postMessage. Each card has a log that shows `redelivered` and `x-death`, and ack / nack /
 // requeue buttons per message in manual-ack mode.
 import { h, $, duration, perFrame } from "./dom.js";
 import { ConsumerCore, ACTIONS, summary, normalise } from "./consumer-core.js";
 
 let counter = 0;
+
+/** Where a consumer can run: its card's badge and tooltip. */
+const WHERE = {
+  tab: { badge: "this tab", title: () => "runs in this tab" },
+  worker: { badge: "⚙ worker", title: (name) => `runs in ${name}, a dedicated worker of this tab` },
+  shared: { badge: "⚙ shared worker", title: () => "runs in the origin's shared worker (one for every tab); stops when this tab goes" },
+  service: { badge: "⚙ service worker", title: () => "runs in the origin's service worker (one for every tab); stops when this tab goes" },
+};
 
 /** A consumer's card: settings, tallies, status and log, redrawn from snapshots. */
 class Card {
@@ -27,7 +35,7 @@ class Card {
         {},
         h("span", { class: "pill" }, o.label),
         h("code", { class: "queue-name" }, o.queue),
-        h("span", { class: `where ${consumer.where}`, title: consumer.where === "worker" ? `runs in ${consumer.whereName}, a dedicated worker of this tab` : "runs in this tab" }, consumer.where === "worker" ? "⚙ worker" : "this tab"),
+        h("span", { class: `where ${consumer.where}`, title: WHERE[consumer.where].title(consumer.whereName) }, WHERE[consumer.where].badge),
         this.stopButton,
       ),
       h("p", { class: "settings" }, summary(o)),
@@ -108,7 +116,7 @@ class InPage {
     this.options = options;
     this.card = new Card(this, { settle: (n, a) => this.core.settle(n, a), stop: () => manager.remove(this) });
     const draw = perFrame(() => manager.draw(this, this.core.snapshot()));
-    this.core = new ConsumerCore(options, { conn: manager.conn, errors: manager.errors, onChange: draw });
+    this.core = new ConsumerCore(options, { conn: manager.conn, errors: manager.errors, onChange: draw, ledger: manager.ledger });
   }
 
   start() {
@@ -124,13 +132,12 @@ class InPage {
   }
 }
 
-/** A consumer running in this tab's dedicated worker. */
+/** A consumer running in a worker: this tab's dedicated worker, or the shared or service worker. */
 class InWorker {
-  where = "worker";
-
-  constructor(manager, options) {
+  constructor(manager, options, where) {
+    this.where = where;
     this.options = options;
-    this.host = manager.workers;
+    this.host = manager.hosts[where];
     this.whereName = this.host.name;
     this.id = `${options.label}#${++counter}`;
     this.card = new Card(this, { settle: (n, a) => this.host.settle(this.id, n, a), stop: () => manager.remove(this) });
@@ -155,13 +162,17 @@ export class Consumers {
   #form;
   #labels = 0;
 
-  /** name: this tab's name (consumer tags start with it); workers: its WorkerHost. */
-  constructor(root, { conn, errors, metrics, name, workers, onChange }) {
+  /**
+   * name: this tab's name (consumer tags start with it); hosts: its WorkerHost for each kind of
+   * worker ({ worker, shared, service }); ledger: the ledger's reporter, for consumers in the tab.
+   */
+  constructor(root, { conn, errors, metrics, name, hosts, onChange, ledger }) {
     this.conn = conn;
     this.errors = errors;
     this.metrics = metrics;
     this.name = name;
-    this.workers = workers;
+    this.hosts = hosts;
+    this.ledger = ledger;
     this.#onChange = onChange;
     this.#list = $(".consumer-list", root);
     const form = (this.#form = $("form.add-consumer", root));
@@ -195,16 +206,22 @@ export class Consumers {
   }
 
   /**
-   * Starts a consumer: options as ConsumerCore's, plus `where` ("tab" or "worker") and an optional
-   * `label`. Its consumer tag is "<tab> · <label>" (or "<tab> worker · <label>"), so that every
-   * tab can tell whose it is. Errors go to the panel.
+   * Starts a consumer: options as ConsumerCore's, plus `where` ("tab", "worker", "shared" or
+   * "service") and an optional `label`. Its consumer tag says whose it is, to every tab:
+   * "<tab> · <label>", "<tab> worker · <label>", "shared · <tab> · <label>" or
+   * "service · <tab> · <label>". Errors go to the panel.
    */
   async add({ where = "tab", ...o }) {
     const label = o.label ?? `C${++this.#labels}`;
-    const tag = `${where === "worker" ? this.workers.name : this.name} · ${label}`;
+    const tag = where === "tab" ? `${this.name} · ${label}` : where === "worker" ? `${this.hosts.worker.name} · ${label}` : `${where} · ${this.name} · ${label}`;
     const options = normalise({ ...o, label, tag });
-    const c = where === "worker" ? new InWorker(this, options) : new InPage(this, options);
-    await c.start();
+    const c = where === "tab" ? new InPage(this, options) : new InWorker(this, options, where);
+    try {
+      await c.start();
+    } catch (err) {
+      if (where === "service" && !this.hosts.service.contextId) this.#unavailable(where, err);
+      throw err;
+    }
     this.#all.push(c);
     this.#list.append(c.card.el);
     this.changed();
@@ -249,6 +266,16 @@ export class Consumers {
     select.replaceChildren(...names.map((n) => h("option", { value: n }, n)));
     if (names.includes(current)) select.value = current;
     this.#form.querySelector("button[type=submit]").disabled = names.length === 0;
+  }
+
+  /** A kind of worker that could not start here: its option says why. */
+  #unavailable(where, err) {
+    const option = this.#form.elements.where.querySelector(`option[value="${where}"]`);
+    if (!option) return;
+    option.disabled = true;
+    option.textContent += " (n/a here)";
+    option.title = err?.message ?? String(err);
+    if (this.#form.elements.where.value === where) this.#form.elements.where.value = "tab";
   }
 
   #drawEmpty() {

@@ -8,7 +8,7 @@ import { $, h } from "./dom.js";
 import { ErrorPanel } from "./errors.js";
 import { PageChannel } from "./channels.js";
 import { BusSource } from "./source.js";
-import { BusView, claimTabName } from "./bus.js";
+import { BusView, claimTabName, tabLock } from "./bus.js";
 import { WorkerHost } from "./worker-host.js";
 import { TopologyView } from "./topology.js";
 import { Metrics } from "./metrics.js";
@@ -16,6 +16,7 @@ import { Consumers } from "./consumers.js";
 import { Publisher } from "./publish.js";
 import { Declare } from "./declare.js";
 import { PRESETS, sourceOf } from "./presets.js";
+import { Ledger } from "./ledger.js";
 
 const BUS = "switchyard://demo";
 const q = JSON.stringify;
@@ -42,14 +43,20 @@ await page.open();
 const metrics = new Metrics($("#metrics .metrics-list"));
 const source = new BusSource(conn);
 const bus = new BusView($("#bus"), { conn, name, errors });
-const workers = new WorkerHost({ name: `${name} worker`, bus: BUS, errors, onReady: (id) => bus.roster.own(id, `${name} worker`) });
-const consumers = new Consumers($("#consumers"), { conn, errors, metrics, name, workers, onChange: () => source.refreshContexts().catch(() => {}) });
-const publisher = new Publisher($("#publish"), { channel: page });
+const ledger = new Ledger($("#bus .ledger"), { prefix: conn.linkState().contextId ?? String(Math.random()).slice(2) });
+const owner = tabLock(name);
+const hosts = {
+  worker: new WorkerHost({ kind: "worker", name: `${name} worker`, bus: BUS, errors, onReady: (id) => bus.roster.own(id, `${name} worker`) }),
+  shared: new WorkerHost({ kind: "shared", name: "shared worker", bus: BUS, errors, owner }),
+  service: new WorkerHost({ kind: "service", name: "service worker", bus: BUS, errors, owner }),
+};
+const consumers = new Consumers($("#consumers"), { conn, errors, metrics, name, hosts, ledger: ledger.report, onChange: () => source.refreshContexts().catch(() => {}) });
+const publisher = new Publisher($("#publish"), { channel: page, ledger });
 const declare = new Declare($("#declare"), { channel: page });
 const diagram = new TopologyView($("#topology"), {
   deleteExchange: (name) => page.run(`ch.deleteExchange(${q(name)})`, (ch) => ch.deleteExchange(name)),
-  deleteQueue: (name) => page.run(`ch.deleteQueue(${q(name)})`, (ch) => ch.deleteQueue(name)),
-  purgeQueue: (name) => page.run(`ch.purgeQueue(${q(name)})`, (ch) => ch.purgeQueue(name)),
+  deleteQueue: (name) => page.run(`ch.deleteQueue(${q(name)})`, (ch) => ch.deleteQueue(name)).then((ok) => ledger.discarded(ok.messageCount)),
+  purgeQueue: (name) => page.run(`ch.purgeQueue(${q(name)})`, (ch) => ch.purgeQueue(name)).then((ok) => ledger.discarded(ok.messageCount)),
   unbind: (b) => page.run(`ch.unbindQueue(${q(b.destination)}, ${q(b.source)}, ${q(b.key)})`, (ch) => ch.unbindQueue(b.destination, b.source, b.key, b.arguments)),
 });
 
@@ -65,8 +72,9 @@ source.watch({
     bus.setContexts(contexts);
     redraw();
   },
-  onSample(time, stats) {
-    metrics.sample(time, stats);
+  onSample(time, stats, leaderId) {
+    metrics.sample(time, stats, leaderId);
+    ledger.sample(time, stats, source.topology);
     diagram.live(stats);
     bus.sample(stats);
   },

@@ -8,16 +8,25 @@
 // Rates are counter differences over the last 2 s. The model line starts from the measured depth
 // 60 s ago (the left edge) and integrates the measured rates: where it parts from the measured
 // depth, something the model leaves out happened (requeues, expiry, dead-lettering, drops).
+//
+// The history is the page's own, so it survives a failover: the new leader's counters start from
+// zero (a leader change, or a counter going backwards, is taken as a restart, and the page adds
+// what the counters had reached before it), the plots carry on, and a dashed line marks the
+// moment. A queue missing from a few samples (re-declared by a recovering tab) keeps its history.
 import { h, duration, perFrame, short } from "./dom.js";
 import { Plot } from "./plot.js";
 
 const SPAN_MS = 60_000;
 const RATE_MS = 2_000;
+const GONE_MS = 2_000; // missing from the samples this long: deleted
+const COUNTERS = ["published", "delivered", "acked"];
 
 export class Metrics {
   #root;
   #queues = new Map();
   #now = 0;
+  #leader = null;
+  #markers = []; // failover times, drawn on every plot
   #render = perFrame(() => this.#draw());
 
   constructor(root) {
@@ -31,23 +40,27 @@ export class Metrics {
     if (q && Number.isFinite(ms)) q.delays.push([performance.now(), Math.max(0, ms)]);
   }
 
-  /** One sample of conn.stats() taken at time t (performance.now()). */
-  sample(t, stats) {
+  /**
+   * One sample of conn.stats() taken at time t (performance.now()); leaderId: the leader that
+   * answered (its counters start over when it changes).
+   */
+  sample(t, stats, leaderId) {
     this.#now = t;
-    const seen = new Set();
+    const failover = leaderId != null && this.#leader != null && leaderId !== this.#leader;
+    if (leaderId != null) this.#leader = leaderId;
+    if (failover) this.#markers.push(t);
+    this.#markers = this.#markers.filter((m) => m > t - SPAN_MS);
     for (const st of stats) {
-      seen.add(st.queue);
-      let q = this.#queues.get(st.queue);
-      const last = q?.samples.at(-1);
-      if (!q || (last && (st.published < last.published || st.delivered < last.delivered || st.acked < last.acked))) {
-        // New, or deleted and declared again (its counters start over).
-        q?.card.remove();
-        q = this.#newQueue(st.queue);
-      }
+      const q = this.#queues.get(st.queue) ?? this.#newQueue(st.queue);
+      // Counters that start over (a new leader, or the queue deleted and declared again) carry on
+      // from where they were.
+      if (q.raw && (failover || COUNTERS.some((k) => st[k] < q.raw[k]))) for (const k of COUNTERS) q.offset[k] += q.raw[k];
+      q.raw = Object.fromEntries(COUNTERS.map((k) => [k, st[k]]));
+      q.seen = t;
       this.#add(q, t, st);
     }
     for (const [name, q] of this.#queues) {
-      if (!seen.has(name)) {
+      if (t - q.seen > GONE_MS) {
         q.card.remove();
         this.#queues.delete(name);
       }
@@ -93,21 +106,22 @@ export class Metrics {
       h("div", { class: "plots" }, depth.el, rates.el, wait.el),
       head,
     );
-    const q = { name, samples: [], delays: [], card, counts, head, plots: { depth, rates, wait } };
+    const q = { name, samples: [], delays: [], card, counts, head, plots: { depth, rates, wait }, raw: null, offset: { published: 0, delivered: 0, acked: 0 }, seen: 0 };
     this.#queues.set(name, q);
     return q;
   }
 
   #add(q, t, st) {
-    const s = { t, ready: st.messages, unacked: st.unacked, consumers: st.consumers, published: st.published, delivered: st.delivered, acked: st.acked, delayed: st.delayed };
+    const o = q.offset;
+    const s = { t, ready: st.messages, unacked: st.unacked, consumers: st.consumers, published: st.published + o.published, delivered: st.delivered + o.delivered, acked: st.acked + o.acked, delayed: st.delayed };
     // A fixed window (before the first sample, the counters are taken to have been flat), so
     // that the rates integrate back to the counts.
     const past = q.samples.findLast((p) => p.t <= t - RATE_MS) ?? q.samples[0];
     if (past && t > past.t) {
       const dt = Math.max(t - past.t, RATE_MS) / 1000;
-      s.pub = (st.published - past.published) / dt;
-      s.del = (st.delivered - past.delivered) / dt;
-      s.ack = (st.acked - past.acked) / dt;
+      s.pub = (s.published - past.published) / dt;
+      s.del = (s.delivered - past.delivered) / dt;
+      s.ack = (s.acked - past.acked) / dt;
     } else {
       s.pub = s.del = s.ack = null;
     }
@@ -149,9 +163,10 @@ export class Metrics {
       model.push([p.t, m]);
       prev = p;
     }
-    q.plots.depth.update({ ready: series("ready"), unacked: series("unacked"), model }, t1, span);
-    q.plots.rates.update({ pub: series("pub"), del: series("del"), ack: series("ack") }, t1, span);
-    q.plots.wait.update({ expected: series("expected"), measured: series("measured") }, t1, span);
+    const markers = this.#markers;
+    q.plots.depth.update({ ready: series("ready"), unacked: series("unacked"), model }, t1, span, markers);
+    q.plots.rates.update({ pub: series("pub"), del: series("del"), ack: series("ack") }, t1, span, markers);
+    q.plots.wait.update({ expected: series("expected"), measured: series("measured") }, t1, span, markers);
 
     const last = q.samples.at(-1);
     if (!last) return;
@@ -186,6 +201,7 @@ export class Metrics {
   reset() {
     for (const q of this.#queues.values()) q.card.remove();
     this.#queues.clear();
+    this.#markers = [];
     this.#draw();
   }
 }

@@ -1,6 +1,6 @@
 // A small line plot over the last minute, in SVG: one path per series, a y scale rounded up to
 // 1/2/5×10ⁿ, the current value of each series in the legend. Gaps (null) break a line; ∞ is drawn
-// at the top edge.
+// at the top edge; markers (failovers) are dashed vertical lines.
 import { h, s, short } from "./dom.js";
 
 const W = 300;
@@ -30,6 +30,8 @@ export class Plot {
       s("line", { class: "grid", x1: 0, x2: W, y1: H / 2, y2: H / 2 }),
       s("line", { class: "axis", x1: 0, x2: W, y1: H - 0.5, y2: H - 0.5 }),
     );
+    this.markers = s("g", { class: "markers" });
+    this.svg.append(this.markers);
     for (const se of series) {
       const path = s("path", { class: "series", stroke: se.color, "stroke-dasharray": se.dash });
       this.paths.set(se.key, path);
@@ -58,9 +60,20 @@ export class Plot {
     );
   }
 
-  /** data: { key: [[t, value | null], …] } with t in ms; the x axis is [t1 - 60 s, t1]. */
-  update(data, t1, spanMs = 60_000) {
+  /**
+   * data: { key: [[t, value | null], …] } with t in ms; the x axis is [t1 - span, t1]; markers:
+   * times to draw a vertical line at. The svg's data-points (of the first series in view) and
+   * data-before-marker (those before the first marker in view) are read by the page test.
+   */
+  update(data, t1, spanMs = 60_000, markers = []) {
     const t0 = t1 - spanMs;
+    const shown = markers.filter((m) => m >= t0 && m <= t1);
+    const xOf = (t) => (((t - t0) / spanMs) * W).toFixed(1);
+    if (this.markers.dataset.key !== shown.map(xOf).join()) {
+      this.markers.dataset.key = shown.map(xOf).join();
+      this.markers.replaceChildren(...shown.map((m) => s("line", { class: "marker", x1: xOf(m), x2: xOf(m), y1: 0, y2: H }, s("title", {}, "failover: a new leader, whose counters start from zero"))));
+    }
+    this.svg.dataset.markers = String(shown.length);
     this.span.textContent = `${Math.round(spanMs / 1000)} s`;
     let max = 0;
     for (const se of this.series) {
@@ -89,7 +102,10 @@ export class Plot {
       this.paths.get(se.key).setAttribute("d", d);
       const last = points.at(-1)?.[1];
       this.values.get(se.key).textContent = last === null || last === undefined ? "–" : this.format(last);
-      if (first) this.svg.dataset.points = String(n);
+      if (first) {
+        this.svg.dataset.points = String(n);
+        this.svg.dataset.beforeMarker = shown.length ? String(points.filter(([t, v]) => t >= t0 && t < shown[0] && v !== null).length) : "0";
+      }
       first = false;
     }
   }

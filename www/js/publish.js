@@ -3,6 +3,9 @@
 // `timestamp: Date.now()` so consumers can measure publish → deliver. Values go to switchyard as
 // typed: what it rejects is shown as the error it throws.
 //
+// A persistent message also gets a messageId of the ledger's ("ledger:…", see ledger.js): the
+// page's channel is a ConfirmChannel, and the confirm callback tells the ledger of every tab.
+//
 // With "reply to me", the message carries replyTo "amq.rabbitmq.reply-to" (direct reply-to) and
 // a correlationId; the page's channel consumes the replies and lists them under the form.
 import { h, $, bodyText, encode, parseLines, duration } from "./dom.js";
@@ -27,8 +30,9 @@ export class Publisher {
   #replyList;
   #loadStatus;
 
-  constructor(root, { channel }) {
+  constructor(root, { channel, ledger }) {
     this.#channel = channel;
+    this.ledger = ledger;
     this.#form = $("form.publish-form", root);
     this.#replyList = $(".replies", root);
     this.#loadStatus = $(".load-status", root);
@@ -121,10 +125,11 @@ export class Publisher {
       const n = ++this.#seq;
       const body = template.replaceAll("{n}", String(n));
       const opts = wantsReply ? { ...options, replyTo: REPLY_TO, correlationId: String(n) } : { ...options };
+      const id = opts.persistent && this.ledger ? this.ledger.nextId(n) : undefined;
       const op = `ch.publish(${JSON.stringify(exchange)}, ${JSON.stringify(key)}, ${JSON.stringify(body)}, ${literal(opts)})`;
       tracked.lastOp = op;
       try {
-        tracked.ch.publish(exchange, key, encode(body), { ...opts, timestamp: Date.now() });
+        tracked.ch.publish(exchange, key, encode(body), { ...opts, timestamp: Date.now(), ...(id && { messageId: id }) }, id ? this.ledger.onConfirm(id) : undefined);
       } catch (err) {
         tracked.fail(err, op);
         return false;

@@ -33,7 +33,8 @@ export class BusSource {
   /**
    * Calls onTopology(topology) when its `version` changes (anything declared, deleted, bound,
    * consumed or cancelled, in any context), onContexts(contexts) when the contexts or their
-   * consumers change, and onSample(time, stats) every 250 ms.
+   * consumers change, and onSample(time, stats, leaderId) every 250 ms (leaderId: the leader
+   * that answered, as far as this context knows; its counters start over after a failover).
    */
   watch(handlers) {
     this.#handlers = handlers;
@@ -62,7 +63,10 @@ export class BusSource {
       handlers.onTopology(topology);
     });
     poll(CONTEXTS_MS, () => this.refreshContexts());
-    poll(SAMPLE_MS, async () => handlers.onSample(performance.now(), await this.#conn.stats()));
+    poll(SAMPLE_MS, async () => {
+      const stats = await this.#conn.stats();
+      handlers.onSample(performance.now(), stats, this.#conn.linkState().leaderId);
+    });
   }
 
   /** Asks for the contexts now (e.g. when a consumer of this tab starts or stops). */
@@ -75,10 +79,10 @@ export class BusSource {
     this.#handlers.onContexts?.(contexts);
   }
 
-  /** Every consumer on the bus: [{ id, label, queue, where, mine }]. mine(contextId) tells whose. */
+  /** Every consumer on the bus: [{ id, label, queue, where, mine }]. mine(contextId, tag) tells whose. */
   consumers(nameOf, mine) {
     return this.#contexts.flatMap((c) =>
-      c.consumers.map((x) => ({ id: `${c.id} ${x.consumerTag}`, label: x.consumerTag, queue: x.queue, where: nameOf(c), mine: mine(c.id) })),
+      c.consumers.map((x) => ({ id: `${c.id} ${x.consumerTag}`, label: x.consumerTag, queue: x.queue, where: nameOf(c), mine: mine(c.id, x.consumerTag) })),
     );
   }
 
