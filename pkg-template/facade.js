@@ -218,11 +218,23 @@ class BusState {
     for (const conn of this.connections.values()) conn.emit("storeError", err);
   }
 
-  deliver(channel, consumerTag, deliveryTag, redelivered, exchange, routingKey, content, properties) {
+  // Bytes stay in the wasm memory until here (`content` undefined): copied out at once, before
+  // anything can call into the wasm again.
+  bytes(ptr, len) {
+    const src = new Uint8Array((this.memory ??= Bus.memory()).buffer, ptr, len);
+    if (!NodeBuffer) return src.slice();
+    const copy = NodeBuffer.allocUnsafe(len); // from Node's pool: no ArrayBuffer per delivery
+    copy.set(src);
+    return copy;
+  }
+
+  deliver(channel, consumerTag, deliveryTag, redelivered, exchange, routingKey, content, properties, ptr, len) {
+    if (content === undefined) content = this.bytes(ptr, len);
     this.channels.get(channel)?._onDeliver(consumerTag, deliveryTag, redelivered, exchange, routingKey, content, properties);
   }
 
-  returned(channel, replyCode, replyText, exchange, routingKey, content, properties) {
+  returned(channel, replyCode, replyText, exchange, routingKey, content, properties, ptr, len) {
+    if (content === undefined) content = this.bytes(ptr, len);
     this.channels.get(channel)?._onReturn(replyCode, replyText, exchange, routingKey, content, properties);
   }
 

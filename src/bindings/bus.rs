@@ -334,6 +334,12 @@ impl Bus {
         }
     }
 
+    /// The wasm memory, where the sink reads delivered bytes (`deliver`'s `bytesPtr`).
+    #[wasm_bindgen(js_name = memory)]
+    pub fn memory() -> JsValue {
+        wasm_bindgen::memory()
+    }
+
     /// Checks a publish's arguments as `publish` does, without a broker: a context that forwards
     /// its publishes to the origin bus's leader throws bad input synchronously, as in-process.
     #[wasm_bindgen(js_name = checkPublish)]

@@ -67,6 +67,17 @@ impl JsBody {
         }
     }
 
+    /// The body for the sink's `deliver` and `returned`: `(value, ptr, len)`. Bytes are not
+    /// copied out here: the value is `undefined` and the sink copies `len` bytes at `ptr` of
+    /// the wasm memory itself, at once (into Node's pooled Buffers, or a new Uint8Array: one
+    /// allocation per delivery). Any other value is passed as published.
+    pub fn for_sink(&self) -> (JsValue, u32, u32) {
+        match &self.content {
+            Content::Bytes(b) => (JsValue::UNDEFINED, b.as_ptr() as u32, b.len() as u32),
+            Content::Value(v) => (v.clone(), 0, 0),
+        }
+    }
+
     /// The body for JavaScript: bytes as a new Uint8Array (each delivery owns its copy), any
     /// other value as published.
     pub fn to_js(&self) -> JsValue {

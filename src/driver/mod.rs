@@ -38,6 +38,8 @@ extern "C" {
         routing_key: &JsValue,
         content: &JsValue,
         properties: &JsValue,
+        bytes_ptr: u32,
+        bytes_len: u32,
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = returned)]
     fn returned(
@@ -49,6 +51,8 @@ extern "C" {
         routing_key: &JsValue,
         content: &JsValue,
         properties: &JsValue,
+        bytes_ptr: u32,
+        bytes_len: u32,
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch)]
     fn confirm(this: &Sink, channel: f64, seq: f64, ack: bool) -> Result<(), JsValue>;
@@ -258,6 +262,7 @@ impl Driver {
             Event::Deliver(d) => {
                 let (exchange, key, properties) = JsBody::render(&d.message);
                 let tag = self.tag_js(d.consumer_tag.as_ref());
+                let (content, ptr, len) = d.message.body.for_sink();
                 self.sink.deliver(
                     d.channel.0 as f64,
                     &tag,
@@ -265,13 +270,16 @@ impl Driver {
                     d.redelivered,
                     exchange,
                     key,
-                    &d.message.body.to_js(),
+                    &content,
                     properties,
+                    ptr,
+                    len,
                 )
             }
             Event::Return { channel, reply, message: m } => {
                 let (exchange, key, properties) = JsBody::render(&m);
-                self.sink.returned(channel.0 as f64, reply.code.code(), &reply.text, exchange, key, &m.body.to_js(), properties)
+                let (content, ptr, len) = m.body.for_sink();
+                self.sink.returned(channel.0 as f64, reply.code.code(), &reply.text, exchange, key, &content, properties, ptr, len)
             }
             Event::Confirm { channel, seq, ack } => self.sink.confirm(channel.0 as f64, seq as f64, ack),
             Event::ConsumerCancelled { channel, consumer_tag } => self.sink.cancelled(channel.0 as f64, &consumer_tag),
