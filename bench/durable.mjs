@@ -128,8 +128,8 @@ for (const engine of engines) {
   const stat = (cell, key) => summary(samples.get(cell).map((r) => r[key]));
   const why = (cell) => cell.notRun ?? (failed.has(cell) ? `failed: ${failed.get(cell)}` : null);
   out.push(
-    `switchyard ${pkg.version}, ${name} headless, ${storageOf(engine, persistent)}; a readwrite transaction asked for durability ` +
-      `"strict" reports \`${probe.strict}\`, for "relaxed" \`${probe.relaxed}\`; performance.now() ticks by ${probe.clock} ms. ${RUNS} run${RUNS > 1 ? "s" : ""} per cell ` +
+    `switchyard ${pkg.version}, ${name}, ${storageOf(engine, persistent)}; a readwrite transaction asked for durability ` +
+      `"strict" reports \`${probe.strict}\`, for "relaxed" \`${probe.relaxed}\`; performance.now() ticks by ${Number(probe.clock.toPrecision(2))} ms. ${RUNS} run${RUNS > 1 ? "s" : ""} per cell ` +
       `(median, min–max), 100-byte bodies; ${m.seconds.toFixed(1)} s.\n`,
   );
   out.push("| durability | workload | msgs/s | ms per round (median) | × raw 1/tx | × raw 100/tx |");

@@ -105,16 +105,16 @@ const tryRun = (cmd, args) => {
   }
 };
 
-/** The engine's name and version as a table heading shows it, e.g. "Firefox 140.10.2esr". */
+/** The engine's name and version as a table heading shows it, e.g. "Firefox 140.10.2esr headless". */
 export function engineVersion(engine) {
   switch (engine) {
     case "chromium":
-      return /Chromium \S+/.exec(tryRun(process.env.CHROMIUM ?? "/usr/bin/chromium", ["--version"]))?.[0] ?? "Chromium";
+      return `${/Chromium \S+/.exec(tryRun(process.env.CHROMIUM ?? "/usr/bin/chromium", ["--version"]))?.[0] ?? "Chromium"} headless`;
     case "firefox":
-      return /Firefox \S+/.exec(tryRun(process.env.FIREFOX ?? "/usr/bin/firefox-esr", ["--version"]))?.[0] ?? "Firefox ESR";
+      return `${/Firefox \S+/.exec(tryRun(process.env.FIREFOX ?? "/usr/bin/firefox-esr", ["--version"]))?.[0] ?? "Firefox ESR"} headless`;
     case "webkit": {
       const v = tryRun("dpkg-query", ["-W", "-f=${Version}", "libwebkit2gtk-4.1-0"]).replace(/-.*/, "");
-      return `WebKitGTK ${v || "?"} (MiniBrowser)`;
+      return `WebKitGTK ${v || "?"} MiniBrowser under Xvfb`;
     }
     default:
       return engine;
