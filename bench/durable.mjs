@@ -1,33 +1,55 @@
-// Confirmed persistent publishes per second to a durable queue, in headless Chromium: switchyard
-// beside raw IndexedDB, with IndexedDB durability "strict" and "relaxed". A program that prints
-// Markdown tables, not a test: it asserts nothing.
-//   node bench/durable.mjs [--smoke] [--runs N] [--in-memory] [--node-modules DIR]
-// --smoke      every cell once with few messages (for CI: a check that the program runs)
-// --in-memory  an off-the-record browser context (IndexedDB in memory, as in the page tests)
+// Confirmed persistent publishes per second to a durable queue, in each browser engine (headless
+// Chromium, Firefox ESR, WebKitGTK): switchyard beside raw IndexedDB, Dexie and the npm
+// broadcast-channel's "idb" method, all measured in the same page of the same run, with
+// IndexedDB durability "strict" and "relaxed". A program that prints Markdown tables, not a
+// test: it asserts nothing.
+//   node bench/durable.mjs [--smoke] [--runs N] [--engines chromium,firefox,webkit] [--in-memory]
+//                          [--node-modules DIR]
+// --smoke      every cell once with few messages (for CI: a check that the program runs; a cell
+//              that throws or hangs, or an engine that cannot start, fails it)
+// --engines    the engines to run in, one table section each (default: all three). WebKitGTK
+//              needs an X display (bench/run.mjs runs this under `xvfb-run -a`).
+// --in-memory  Chromium in an off-the-record context (IndexedDB in memory, as in the page tests)
 //              instead of a profile on disk
-// The browser and server come from lib/browser.mjs; the package is the one `make scratch`
-// installs (build/scratch/node_modules).
+// The browsers and server come from lib/browser.mjs; the package is the one `make scratch`
+// installs (build/scratch/node_modules); Dexie and broadcast-channel are bench/package.json's
+// pinned releases, bundled by esbuild.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { engineVersion, enginesOption, parseEngines, storageOf, withEngine } from "./lib/browser.mjs";
+import { bundle } from "./lib/bundle.mjs";
 import { benchOptions, progress } from "./lib/options.mjs";
-import { withBenchPage } from "./lib/browser.mjs";
-import { fmt, range, summary } from "./lib/stats.js";
+import { fmt, range, ratio, summary } from "./lib/stats.js";
 
-const opts = benchOptions({ "in-memory": { type: "boolean", default: false } });
+const opts = benchOptions({ "in-memory": { type: "boolean", default: false }, ...enginesOption });
 const { pkg, smoke } = opts;
+const engines = parseEngines(opts.engines);
 const RUNS = opts.runs;
 // Messages per cell: few where every message waits for its own transaction.
 const SLOW_N = smoke ? 20 : 300;
 const FAST_N = smoke ? 200 : 3000;
 const PRODUCERS_N = smoke ? 100 : 1000;
+// A cell that has not finished by then is reported as such (and skipped in later runs).
+const CELL_LIMIT_MS = smoke ? 60_000 : 120_000;
 
 // ----- the cells ----------------------------------------------------------------------------
 
+const BC_IDB = "broadcast-channel (idb)";
 const cells = [];
 for (const durability of ["strict", "relaxed"]) {
+  const main = (label, fn, args, extra = {}) => cells.push({ table: "main", durability, label, fn, args, ...extra });
   for (const batch of [1, 10, 100, 1000]) {
-    cells.push({ table: "main", durability, label: `switchyard, ${batch} per task`, fn: "switchyardRounds", args: { batch, n: batch === 1 ? SLOW_N : FAST_N } });
+    main(`switchyard, ${batch} per task`, "switchyardRounds", { batch, n: batch === 1 ? SLOW_N : FAST_N });
   }
-  cells.push({ table: "main", durability, label: "raw IndexedDB, 1 per transaction", fn: "rawTransactions", args: { perTx: 1, n: SLOW_N }, baseline: "raw1" });
-  cells.push({ table: "main", durability, label: "raw IndexedDB, 100 per transaction", fn: "rawTransactions", args: { perTx: 100, n: FAST_N }, baseline: "raw100" });
+  main("raw IndexedDB, 1 per transaction", "rawTransactions", { perTx: 1, n: SLOW_N }, { baseline: "raw1" });
+  main("raw IndexedDB, 100 per transaction", "rawTransactions", { perTx: 100, n: FAST_N }, { baseline: "raw100" });
+  main("Dexie add, 1 per transaction", "dexieWrites", { perCall: 1, n: SLOW_N });
+  main("Dexie bulkAdd, 100 per call", "dexieWrites", { perCall: 100, n: FAST_N });
+  // The package hard-codes durability "relaxed": its rows are run in that section only.
+  const notStrict = durability === "strict" ? 'not run: the package hard-codes durability "relaxed"; see the relaxed rows' : null;
+  main(`${BC_IDB}, 1 postMessage awaited at a time`, "broadcastChannelIdb", { perTask: 1, n: SLOW_N }, { notRun: notStrict });
+  main(`${BC_IDB}, 100 postMessages per task`, "broadcastChannelIdb", { perTask: 100, n: FAST_N }, { notRun: notStrict });
   for (const producers of [1, 20]) {
     for (const flush of ["microtask", "timeout"]) {
       const args = { producers, flush, n: producers === 1 ? SLOW_N : PRODUCERS_N };
@@ -39,52 +61,108 @@ for (const durability of ["strict", "relaxed"]) {
 
 // ----- run ------------------------------------------------------------------------------
 
-const started = Date.now();
-const samples = new Map(); // cell -> [result…]
-const page = { nodeModules: opts.nodeModules, path: "/pages/durable.html", persistent: !opts["in-memory"] };
-await withBenchPage(page, async (page) => {
-  for (let run = 1; run <= RUNS; run++) {
-    progress(`run ${run}/${RUNS} `);
-    for (const cell of cells) {
-      const args = { ...cell.args, durability: cell.durability };
-      const r = await page.evaluate(({ fn, args }) => window.bench[fn](args), { fn: cell.fn, args });
-      if (!samples.has(cell)) samples.set(cell, []);
-      samples.get(cell).push(r);
-      progress(".");
+const alt = mkdtempSync(join(tmpdir(), "switchyard-bench-durable-"));
+await bundle('export { Dexie } from "dexie"; export { BroadcastChannel } from "broadcast-channel";', join(alt, "durable-alts.js"));
+
+/** Runs every cell RUNS times in `engine`: { samples: cell -> [result…], failed: cell -> reason, probe, seconds }. */
+async function measure(engine) {
+  const started = Date.now();
+  const samples = new Map();
+  const failed = new Map();
+  let probe;
+  const persistent = engine === "chromium" && !opts["in-memory"];
+  await withEngine(engine, { nodeModules: opts.nodeModules, mounts: { "/alt/": alt }, persistent }, async ({ newPage }) => {
+    const page = await newPage("/pages/durable.html");
+    const call = (fn, args) => page.evaluate(({ fn, args }) => window.bench[fn](args), { fn, args });
+    probe = {
+      strict: await call("probeDurability", { durability: "strict" }),
+      relaxed: await call("probeDurability", { durability: "relaxed" }),
+      clock: await call("timerResolution", {}),
+    };
+    for (let run = 1; run <= RUNS; run++) {
+      progress(`${engine} run ${run}/${RUNS} `);
+      for (const cell of cells) {
+        if (cell.notRun || failed.has(cell)) continue;
+        let timer;
+        const limit = new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`not finished within ${CELL_LIMIT_MS / 1000} s (run ${run})`)), CELL_LIMIT_MS);
+        });
+        try {
+          const r = await Promise.race([call(cell.fn, { ...cell.args, durability: cell.durability }), limit]);
+          if (!samples.has(cell)) samples.set(cell, []);
+          samples.get(cell).push(r);
+          progress(".");
+        } catch (e) {
+          failed.set(cell, String(e.message ?? e).split("\n")[0]);
+          progress("x");
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      progress("\n");
     }
-    progress("\n");
-  }
-});
+  });
+  return { samples, failed, probe, seconds: (Date.now() - started) / 1000 };
+}
 
 // ----- tables -------------------------------------------------------------------------------
 
-const stat = (cell, key) => summary(samples.get(cell).map((r) => r[key]));
+let broken = 0; // smoke mode: cells that threw or hung, and engines that could not start
+const out = [];
+for (const engine of engines) {
+  const name = engineVersion(engine);
+  const persistent = engine === "chromium" && !opts["in-memory"];
+  out.push(`\n## Confirmed persistent publishes to a durable queue (${name})\n`);
+  let m;
+  try {
+    m = await measure(engine);
+  } catch (e) {
+    broken++;
+    const reason = String(e.message ?? e).split("\n")[0];
+    progress(`\n${engine}: could not run: ${reason}\n`);
+    out.push(`Not measured in ${name}: the engine could not run the page (${reason}).`);
+    continue;
+  }
+  broken += m.failed.size;
+  const { samples, failed, probe } = m;
+  const stat = (cell, key) => summary(samples.get(cell).map((r) => r[key]));
+  const why = (cell) => cell.notRun ?? (failed.has(cell) ? `failed: ${failed.get(cell)}` : null);
+  out.push(
+    `switchyard ${pkg.version}, ${name}, ${storageOf(engine, persistent)}; a readwrite transaction asked for durability ` +
+      `"strict" reports \`${probe.strict}\`, for "relaxed" \`${probe.relaxed}\`; performance.now() ticks by ${Number(probe.clock.toPrecision(2))} ms. ${RUNS} run${RUNS > 1 ? "s" : ""} per cell ` +
+      `(median, min–max), 100-byte bodies; ${m.seconds.toFixed(1)} s.\n`,
+  );
+  out.push("| durability | workload | msgs/s | ms per round (median) | × raw 1/tx | × raw 100/tx |");
+  out.push("|---|---|---|---|---|---|");
+  for (const durability of ["strict", "relaxed"]) {
+    const main = cells.filter((c) => c.table === "main" && c.durability === durability);
+    const base = Object.fromEntries(main.filter((c) => c.baseline && !why(c)).map((c) => [c.baseline, stat(c, "rate").med]));
+    for (const c of main) {
+      if (why(c)) {
+        out.push(`| ${durability} | ${c.label} | – (${why(c)}) | – | – | – |`);
+        continue;
+      }
+      const rate = stat(c, "rate");
+      out.push(`| ${durability} | ${c.label} | ${range(rate)} | ${fmt(stat(c, "latency").med)} | ${ratio(rate.med, base.raw1)} | ${ratio(rate.med, base.raw100)} |`);
+    }
+  }
 
-console.log(`\n## Confirmed persistent publishes to a durable queue\n`);
-console.log(
-  `switchyard ${pkg.version}, Chromium headless, IndexedDB ${opts["in-memory"] ? "in memory (off-the-record context)" : "on disk (persistent profile)"}, ` +
-    `${RUNS} run${RUNS > 1 ? "s" : ""} per cell (median, min–max), 100-byte bodies; ${((Date.now() - started) / 1000).toFixed(1)} s.\n`,
-);
-console.log("| durability | workload | msgs/s | ms per round (median) | × raw 1/tx | × raw 100/tx |");
-console.log("|---|---|---|---|---|---|");
-for (const durability of ["strict", "relaxed"]) {
-  const main = cells.filter((c) => c.table === "main" && c.durability === durability);
-  const base = Object.fromEntries(main.filter((c) => c.baseline).map((c) => [c.baseline, stat(c, "rate").med]));
-  for (const c of main) {
-    const rate = stat(c, "rate");
-    const ratio = (b) => `${(rate.med / base[b]).toFixed(2)}×`;
-    console.log(`| ${durability} | ${c.label} | ${range(rate)} | ${fmt(stat(c, "latency").med)} | ${ratio("raw1")} | ${ratio("raw100")} |`);
+  out.push(`\n### Group commit: flushed at the end of the microtask checkpoint vs on setTimeout(0) (${name})\n`);
+  out.push(
+    "Producers publish one persistent message per task and await its confirm before the next. switchyard \"timeout\" delays each batch handed to " +
+      "the store by a setTimeout(0) (an adapter wrapper: the batch is already cut, so it only measures the added wait); the plain-JS group " +
+      "committer over raw IndexedDB cuts its batch on the timer, so more of what other tasks publish joins it.\n",
+  );
+  out.push("| durability | implementation | producers | flush | msgs/s | confirm latency ms (median) |");
+  out.push("|---|---|---|---|---|---|");
+  for (const c of cells.filter((x) => x.table === "flush")) {
+    const cellsOut = why(c) ? [`– (${why(c)})`, "–"] : [range(stat(c, "rate")), range(stat(c, "latency"))];
+    out.push(`| ${c.durability} | ${c.impl} | ${c.producers} | ${c.flush} | ${cellsOut.join(" | ")} |`);
   }
 }
-
-console.log(`\n## Group commit: flushed at the end of the microtask checkpoint vs on setTimeout(0)\n`);
-console.log(
-  "Producers publish one persistent message per task and await its confirm before the next. switchyard \"timeout\" delays each batch handed to " +
-    "the store by a setTimeout(0) (an adapter wrapper: the batch is already cut, so it only measures the added wait); the plain-JS group " +
-    "committer over raw IndexedDB cuts its batch on the timer, so more of what other tasks publish joins it.\n",
-);
-console.log("| durability | implementation | producers | flush | msgs/s | confirm latency ms (median) |");
-console.log("|---|---|---|---|---|---|");
-for (const c of cells.filter((x) => x.table === "flush")) {
-  console.log(`| ${c.durability} | ${c.impl} | ${c.producers} | ${c.flush} | ${range(stat(c, "rate"))} | ${range(stat(c, "latency"))} |`);
+rmSync(alt, { recursive: true, force: true });
+console.log(out.join("\n"));
+if (smoke && broken) {
+  console.error(`durable.mjs --smoke: ${broken} cell(s) or engine(s) failed (see the tables)`);
+  process.exit(1);
 }

@@ -1,17 +1,22 @@
 // Runs every benchmark, in order, and (in a full run) writes bench/RESULTS.md: the date, the
 // machine, the versions, then each program's Markdown tables. `make bench` and
 // `make test-bench-smoke` call this.
-//   node bench/run.mjs [--smoke] [--node-modules DIR]
+//   node bench/run.mjs [--smoke] [--engines chromium,firefox,webkit] [--node-modules DIR]
 // --smoke: each program in its smoke mode (tiny sizes, one run); prints, writes no RESULTS.md.
+// --engines: the browser engines of the durable and cross-context programs (default: all three),
+// one table section each. WebKitGTK needs an X display: without $DISPLAY those two programs run
+// under `xvfb-run -a`.
 // Installs bench/'s pinned alternatives first when bench/node_modules is missing or older than
 // bench/package-lock.json.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
+import { engineVersion, enginesOption, parseEngines } from "./lib/browser.mjs";
 import { benchDir, benchOptions, root } from "./lib/options.mjs";
 
-const opts = benchOptions();
+const opts = benchOptions({ ...enginesOption });
+const engines = parseEngines(opts.engines);
 const smoke = opts.smoke ? ["--smoke"] : [];
 const installed = join(benchDir, "node_modules/.package-lock.json");
 if (!existsSync(installed) || statSync(join(benchDir, "package-lock.json")).mtimeMs > statSync(installed).mtimeMs) {
@@ -19,6 +24,15 @@ if (!existsSync(installed) || statSync(join(benchDir, "package-lock.json")).mtim
 }
 
 const node = (file) => [process.execPath, [join(benchDir, file), ...smoke, "--node-modules", opts.nodeModules]];
+const hasXvfb = spawnSync("sh", ["-c", "command -v xvfb-run"]).status === 0;
+// The programs that run in every engine: under xvfb-run when WebKitGTK needs a display.
+const inEngines = (file) => {
+  const [cmd, args] = node(file);
+  const all = [...args, "--engines", engines.join(",")];
+  return engines.includes("webkit") && !process.env.DISPLAY && hasXvfb ? ["xvfb-run", ["-a", cmd, ...all]] : [cmd, all];
+};
+const ENGINE_NAMES = { chromium: "Chromium", firefox: "Firefox", webkit: "WebKitGTK" };
+const engineList = engines.map((e) => ENGINE_NAMES[e]).join(", ");
 const PROGRAMS = [
   ["routing in the core (native)", ["cargo", opts.smoke
     ? ["run", "--release", "--example", "bench_routing", "--", "--smoke"]
@@ -27,8 +41,8 @@ const PROGRAMS = [
   ["size", node("sizes.mjs")],
   ["memory per queued message (Node)", node("memory.mjs")],
   ["scaling (Node)", node("scaling.mjs")],
-  ["durable publishes (Chromium)", node("durable.mjs")],
-  ["between contexts (Chromium)", node("cross.mjs")],
+  [`durable publishes (${engineList})`, inEngines("durable.mjs")],
+  [`between contexts (${engineList})`, inEngines("cross.mjs")],
 ];
 
 const sections = [];
@@ -51,7 +65,7 @@ const version = (cmd, args) => {
     return "?";
   }
 };
-const alternatives = ["mitt", "postal2", "postal", "broadcast-channel", "dexie"].map((name) => {
+const alternatives = ["mitt", "postal2", "postal", "postal-transport-broadcastchannel", "postal-transport-messageport", "broadcast-channel", "dexie"].map((name) => {
   const { version: v } = JSON.parse(readFileSync(join(benchDir, "node_modules", name, "package.json"), "utf8"));
   return `${name === "postal2" ? "postal" : name} ${v}`;
 });
@@ -64,6 +78,7 @@ const header = [
   `- date: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
   `- machine: ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores`,
   `- runtimes: Node ${process.versions.node}, ${version(process.env.CHROMIUM ?? "/usr/bin/chromium", ["--version"])}, ${version("rustc", ["--version"])}`,
+  `- browser engines of the durable and cross-context tables: ${engines.map(engineVersion).join("; ")}`,
   `- switchyard ${opts.pkg.version} (release build, as packed); alternatives: ${alternatives.join(", ")}`,
 ];
 writeFileSync(join(benchDir, "RESULTS.md"), `${header.join("\n")}\n\n${sections.join("\n\n")}\n`);

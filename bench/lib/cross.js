@@ -1,6 +1,8 @@
 // Workload 2 of bench/cross.mjs, in a page or a worker: one side sends N small messages, the
 // other receives them, over switchyard's origin bus or a platform/library channel. `deps`:
-// { connect, BroadcastChannelLib } (the npm broadcast-channel package's class).
+// { connect, BroadcastChannelLib (the npm broadcast-channel package's class), postal (postal 3's
+// module), createBroadcastChannelTransport (postal-transport-broadcastchannel's), postalPort()
+// (resolves to postal-transport-messageport's Transport between the page and its worker) }.
 //
 // receive(cell) resolves once N messages arrived: { ms (first send to last arrival, using the
 // sender's timestamps), latencies (ms, one per message: arrival − send time, on the shared
@@ -37,9 +39,33 @@ function endpoints(deps) {
       const bc = new deps.BroadcastChannelLib(name, { type: "idb" });
       return { post: (m) => bc.postMessage(m), onmessage: (fn) => (bc.onmessage = fn), close: () => bc.close() };
     },
+    async "postal 3 + BroadcastChannel transport"(name) {
+      const transport = deps.createBroadcastChannelTransport(name);
+      return postalEnd(deps.postal, name, deps.postal.addTransport(transport, { filter: { channels: [name] } }));
+    },
+    async "postal 3 + MessagePort transport"(name) {
+      const transport = await deps.postalPort();
+      return postalEnd(deps.postal, name, deps.postal.addTransport(transport, { filter: { channels: [name] } }));
+    },
     async "broadcast-channel (native)"(name) {
       const bc = new deps.BroadcastChannelLib(name, { type: "native" });
       return { post: (m) => bc.postMessage(m), onmessage: (fn) => (bc.onmessage = fn), close: () => bc.close() };
+    },
+  };
+}
+
+// postal 3's bus is one per context (a singleton); a transport added to it forwards the
+// publishes of the channels in its filter. Closing removes (and disposes) the transport.
+function postalEnd(postal, name, removeTransport) {
+  const channel = postal.getChannel(name);
+  let unsubscribe = () => {};
+  return {
+    post: (m) => channel.publish("cross", m),
+    onmessage: (fn) => (unsubscribe = channel.subscribe("cross", (envelope) => fn(envelope.payload))),
+    close: () => {
+      unsubscribe();
+      removeTransport();
+      channel.dispose();
     },
   };
 }

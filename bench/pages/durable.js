@@ -1,19 +1,28 @@
 // The measured workloads of bench/durable.mjs, run in a page. Each cell uses its own database
 // (deleted afterwards) and returns { n, ms, rate, latency } (latency: median ms from a round's
 // first publish to its last confirm, or per message for the producer workloads).
+// /alt/durable-alts.js is the esbuild bundle of the released npm packages Dexie and
+// broadcast-channel that durable.mjs builds.
 import { connect, indexedDBStore } from "/node_modules/switchyard/browser.js";
-import { median } from "../lib/stats.js";
+import { BroadcastChannel as BroadcastChannelLib, Dexie } from "/alt/durable-alts.js";
+import { median, timerResolution } from "../lib/stats.js";
+
+export { timerResolution };
 
 const BODY = new Uint8Array(100).fill(0x78);
 let seq = 0;
 const uniqueName = (what) => `bench-${what}-${Date.now()}-${++seq}`;
 const result = (n, ms, latencies) => ({ n, ms, rate: n / (ms / 1000), latency: median(latencies) });
-// A macrotask without setTimeout's 4 ms clamp for nested timers.
+// A macrotask without setTimeout's 4 ms clamp for nested timers: a message on one MessageChannel,
+// kept for the page's life (a channel per call leaks ports: WebKitGTK's messages then grew slower
+// with every cell, 300 tasks taking 50 s after a few thousand channels).
+const ticks = new MessageChannel();
+const ticking = [];
+ticks.port1.onmessage = () => ticking.shift()();
 const nextTask = () =>
   new Promise((resolve) => {
-    const { port1, port2 } = new MessageChannel();
-    port1.onmessage = () => resolve();
-    port2.postMessage(0);
+    ticking.push(resolve);
+    ticks.port2.postMessage(0);
   });
 const txDone = (tx) =>
   new Promise((resolve, reject) => {
@@ -181,4 +190,67 @@ export async function rawGroupCommitProducers({ n, producers, durability, flush 
   const r = await producersLoop(n, producers, () => put(record(id++)));
   await close();
   return r;
+}
+
+// ----- Dexie --------------------------------------------------------------------------------
+
+/**
+ * Writes `n` records through Dexie: `perCall` 1 is `table.add(record)`, more is
+ * `table.bulkAdd(records)`; each call is one transaction, awaited before the next. Dexie passes
+ * `durability` to IndexedDB as its `chromeTransactionDurability` option.
+ */
+export async function dexieWrites({ n, perCall, durability }) {
+  const name = uniqueName("dexie");
+  const db = new Dexie(name, { chromeTransactionDurability: durability });
+  db.version(1).stores({ messages: "[queue+id]" });
+  await db.open();
+  const latencies = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += perCall) {
+    const start = performance.now();
+    if (perCall === 1) await db.messages.add(record(i));
+    else await db.messages.bulkAdd(Array.from({ length: perCall }, (_, j) => record(i + j)));
+    latencies.push(performance.now() - start);
+  }
+  const ms = performance.now() - t0;
+  db.close();
+  await Dexie.delete(name);
+  return result(n, ms, latencies);
+}
+
+// ----- broadcast-channel, "idb" method ------------------------------------------------------
+
+/**
+ * Posts `n` messages (the record as the message) on an npm broadcast-channel of type "idb":
+ * each postMessage writes one record in a transaction of its own (durability "relaxed",
+ * hard-coded in the package) and resolves once it completed; the package chains the writes, one
+ * at a time. `perTask` messages are posted in one task, then all awaited.
+ */
+export async function broadcastChannelIdb({ n, perTask }) {
+  const name = uniqueName("bcidb");
+  const bc = new BroadcastChannelLib(name, { type: "idb" });
+  await bc.postMessage(record(-1)); // warm-up: opens the database
+  const latencies = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += perTask) {
+    const start = performance.now();
+    const writes = [];
+    for (let id = i; id < i + perTask; id++) writes.push(bc.postMessage(record(id)));
+    await Promise.all(writes);
+    latencies.push(performance.now() - start);
+  }
+  const ms = performance.now() - t0;
+  await bc.close();
+  await deleteDb(`pubkey.broadcast-channel-0-${name}`);
+  return result(n, ms, latencies);
+}
+
+/** What this engine reports as a readwrite transaction's `durability` when asked for `durability`. */
+export async function probeDurability({ durability }) {
+  const { db, close } = await openRaw();
+  const tx = db.transaction("messages", "readwrite", { durability });
+  const reported = tx.durability ?? "(no durability attribute)";
+  await txDone(tx);
+  await close();
+  return reported;
 }
