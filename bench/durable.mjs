@@ -50,6 +50,13 @@ for (const durability of ["strict", "relaxed"]) {
   const notStrict = durability === "strict" ? 'not run: the package hard-codes durability "relaxed"; see the relaxed rows' : null;
   main(`${BC_IDB}, 1 postMessage awaited at a time`, "broadcastChannelIdb", { perTask: 1, n: SLOW_N }, { notRun: notStrict });
   main(`${BC_IDB}, 100 postMessages per task`, "broadcastChannelIdb", { perTask: 100, n: FAST_N }, { notRun: notStrict });
+  for (const prefetch of [1, 100]) {
+    cells.push({ table: "consume", durability, label: `switchyard, consume + ack, prefetch ${prefetch}`, fn: "switchyardConsume", args: { prefetch, n: prefetch === 1 ? SLOW_N : FAST_N } });
+  }
+  for (const perTx of [1, 100]) {
+    const baseline = perTx === 100 ? "take100" : undefined;
+    cells.push({ table: "consume", durability, label: `raw IndexedDB, read + delete ${perTx} per transaction`, fn: "rawTakeAndDelete", args: { perTx, n: perTx === 1 ? SLOW_N : FAST_N }, baseline });
+  }
   for (const producers of [1, 20]) {
     for (const flush of ["microtask", "timeout"]) {
       const args = { producers, flush, n: producers === 1 ? SLOW_N : PRODUCERS_N };
@@ -144,6 +151,28 @@ for (const engine of engines) {
       }
       const rate = stat(c, "rate");
       out.push(`| ${durability} | ${c.label} | ${range(rate)} | ${fmt(stat(c, "latency").med)} | ${ratio(rate.med, base.raw1)} | ${ratio(rate.med, base.raw100)} |`);
+    }
+  }
+
+  out.push(`\n### Consumed and acked from a durable queue (${name})\n`);
+  out.push(
+    "The queue holds the messages first (not timed); one consumer takes and acks each, timed until its channel's close resolved (the store " +
+      "has then written every ack). Raw IndexedDB: the same records read with getAll and deleted, so many per readwrite transaction. " +
+      "Latency: median ms per message.\n",
+  );
+  out.push("| durability | workload | msgs/s | ms per message (median) | × raw read + delete 100/tx |");
+  out.push("|---|---|---|---|---|");
+  for (const durability of ["strict", "relaxed"]) {
+    const rows = cells.filter((c) => c.table === "consume" && c.durability === durability);
+    const base = rows.find((c) => c.baseline === "take100" && !why(c));
+    const baseRate = base ? stat(base, "rate").med : undefined;
+    for (const c of rows) {
+      if (why(c)) {
+        out.push(`| ${durability} | ${c.label} | – (${why(c)}) | – | – |`);
+        continue;
+      }
+      const rate = stat(c, "rate");
+      out.push(`| ${durability} | ${c.label} | ${range(rate)} | ${fmt(stat(c, "latency").med)} | ${ratio(rate.med, baseRate)} |`);
     }
   }
 

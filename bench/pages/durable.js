@@ -56,7 +56,7 @@ async function openSwitchyard(durability, flush) {
     await disk.close();
     await deleteDb(`switchyard:${name}`);
   };
-  return { ch, close };
+  return { ch, close, conn };
 }
 
 /** Publishes about `n` persistent messages (whole rounds), `batch` per task, awaiting each round's confirms. */
@@ -74,6 +74,72 @@ export async function switchyardRounds({ n, batch, durability, flush = "microtas
   const ms = performance.now() - t0;
   await close();
   return result(rounds * batch, ms, latencies);
+}
+
+/**
+ * Consumed and acked: `n` persistent messages are put in the queue first (not timed), then one
+ * consumer with `prefetch` takes and acks them one by one; timed until the channel's close has
+ * resolved, which is when the store has written every ack (the messages are gone from disk).
+ * Latency: median ms from a delivery to the next (per message).
+ */
+export async function switchyardConsume({ n, prefetch, durability }) {
+  const { ch, close, conn } = await openSwitchyard(durability, "microtask");
+  await ch.purgeQueue("q");
+  for (let i = 0; i < n; i += 500) {
+    for (let j = i; j < Math.min(n, i + 500); j++) ch.sendToQueue("q", BODY, { persistent: true });
+    await ch.waitForConfirms();
+  }
+  const consumer = await conn.createChannel();
+  await consumer.prefetch(prefetch);
+  const gaps = [];
+  let got = 0;
+  let last;
+  let allAcked;
+  const done = new Promise((resolve) => (allAcked = resolve));
+  const t0 = performance.now();
+  await consumer.consume("q", (m) => {
+    const now = performance.now();
+    if (last !== undefined) gaps.push(now - last);
+    last = now;
+    consumer.ack(m);
+    if (++got === n) allAcked();
+  });
+  await done;
+  await consumer.close();
+  const ms = performance.now() - t0;
+  await close();
+  return result(n, ms, gaps);
+}
+
+/** The same from raw IndexedDB: `n` records written first (not timed), then read and deleted `perTx` per readwrite transaction, in key order. */
+export async function rawTakeAndDelete({ n, perTx, durability }) {
+  const { db, close } = await openRaw();
+  for (let i = 0; i < n; i += 500) {
+    const tx = db.transaction("messages", "readwrite", { durability });
+    for (let id = i; id < Math.min(n, i + 500); id++) tx.objectStore("messages").put(record(id));
+    await txDone(tx);
+  }
+  const latencies = [];
+  let taken = 0;
+  const t0 = performance.now();
+  while (taken < n) {
+    const start = performance.now();
+    const tx = db.transaction("messages", "readwrite", { durability });
+    const store = tx.objectStore("messages");
+    const rows = await new Promise((resolve, reject) => {
+      const req = store.getAll(null, perTx);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    for (const r of rows) store.delete([r.queue, r.id]);
+    await txDone(tx);
+    taken += rows.length;
+    if (rows.length === 0) throw new Error(`only ${taken} of ${n} records found`);
+    latencies.push((performance.now() - start) / rows.length);
+  }
+  const ms = performance.now() - t0;
+  await close();
+  return result(n, ms, latencies);
 }
 
 // `producers` independent publishers, each publishing one message per task and awaiting its
