@@ -18,7 +18,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { engineVersion, enginesOption, parseEngines, withEngine } from "./lib/browser.mjs";
+import { engineVersion, enginesOption, measureOrSay, parseEngines, withEngine } from "./lib/browser.mjs";
 import { bundle } from "./lib/bundle.mjs";
 import { benchDir, benchOptions, progress } from "./lib/options.mjs";
 import { fmt, range, ratio, summary, table } from "./lib/stats.js";
@@ -135,14 +135,9 @@ const out = [];
 for (const engine of engines) {
   const name = engineVersion(engine);
   out.push(`\n## Between contexts (${name})\n`);
-  let m;
-  try {
-    m = await measure(engine);
-  } catch (e) {
+  const m = await measureOrSay(engine, measure, out);
+  if (!m) {
     broken++;
-    const reason = String(e.message ?? e).split("\n")[0];
-    progress(`\n${engine}: could not run: ${reason}\n`);
-    out.push(`Not measured in ${name}: the engine could not run the pages (${reason}).`);
     continue;
   }
   const { results } = m;

@@ -17,7 +17,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { engineVersion, enginesOption, parseEngines, storageOf, withEngine } from "./lib/browser.mjs";
+import { engineVersion, enginesOption, measureOrSay, parseEngines, storageOf, withEngine } from "./lib/browser.mjs";
 import { bundle } from "./lib/bundle.mjs";
 import { benchOptions, progress } from "./lib/options.mjs";
 import { fmt, range, ratio, summary } from "./lib/stats.js";
@@ -120,14 +120,9 @@ for (const engine of engines) {
   const name = engineVersion(engine);
   const persistent = engine === "chromium" && !opts["in-memory"];
   out.push(`\n## Confirmed persistent publishes to a durable queue (${name})\n`);
-  let m;
-  try {
-    m = await measure(engine);
-  } catch (e) {
+  const m = await measureOrSay(engine, measure, out);
+  if (!m) {
     broken++;
-    const reason = String(e.message ?? e).split("\n")[0];
-    progress(`\n${engine}: could not run: ${reason}\n`);
-    out.push(`Not measured in ${name}: the engine could not run the page (${reason}).`);
     continue;
   }
   broken += m.failed.size;

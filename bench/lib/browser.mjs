@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { ENGINES, launch as launchEngine } from "../../tests/browser/engines.mjs";
-import { benchDir, root } from "./options.mjs";
+import { benchDir, progress, root } from "./options.mjs";
 
 export { ENGINES };
 
@@ -168,5 +168,20 @@ export async function withEngine(engine, { nodeModules, mounts, persistent = fal
   } finally {
     await close().catch((e) => console.error(`closing ${engine}: ${e.message}`));
     server.stop();
+  }
+}
+
+/**
+ * Runs `measure(engine)`; if the engine cannot run the pages, says so (on the progress line and
+ * as a line in `out`, the table's place) and returns null.
+ */
+export async function measureOrSay(engine, measure, out) {
+  try {
+    return await measure(engine);
+  } catch (e) {
+    const reason = String(e.message ?? e).split("\n")[0];
+    progress(`\n${engine}: could not run: ${reason}\n`);
+    out.push(`Not measured in ${engineVersion(engine)}: the engine could not run the pages (${reason}).`);
+    return null;
   }
 }
