@@ -120,7 +120,8 @@ test-browser: scratch
 #   crash.spec.mjs *RendererCrashedMidStream, link.spec.mjs leaderTabCrashedMidStream…: no
 #   per-page renderer crash over WebDriver BiDi (tests/browser/no-crash.mjs);
 #   persistence.spec.mjs persistenceInServiceWorker, serviceWorkerLoadsThePackageEntry: Firefox
-#   140 ESR evaluates no module service worker (a probe asks; they run once Firefox can).
+#   140 ESR evaluates no module service worker (a probe asks; they run once Firefox can). The
+#   service worker runs there as a classic one with `switchyard/classic` (classic.spec.mjs).
 test-browser-firefox: scratch
 	$(call header,test-browser-firefox: page tests in headless Firefox ESR (Playwright over WebDriver BiDi))
 	node tests/browser/run.mjs --engine firefox --node-modules $(SCRATCH)/node_modules
