@@ -129,6 +129,7 @@ test-browser-firefox: scratch
 # Cannot run in WebKitGTK (reported as "n/a" with the reason):
 #   crash.spec.mjs *RendererCrashedMidStream, link.spec.mjs leaderTabCrashedMidStream…: killing
 #   the WebKitWebProcess ends the WebDriver session (and MiniBrowser keeps IndexedDB in memory).
+# restart.spec.mjs runs WebKitGTK as tests/browser/webkit-shell.py, which keeps IndexedDB on disk.
 test-browser-webkit: scratch
 	$(call header,test-browser-webkit: page tests in WebKitGTK MiniBrowser under Xvfb (WebDriver))
 	WEBKITDRIVER=$(WEBKITDRIVER) $(XVFB) node tests/browser/run.mjs --engine webkit --node-modules $(SCRATCH)/node_modules
