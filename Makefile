@@ -120,7 +120,8 @@ test-browser: scratch
 #   crash.spec.mjs *RendererCrashedMidStream, link.spec.mjs leaderTabCrashedMidStream…: no
 #   per-page renderer crash over WebDriver BiDi (tests/browser/no-crash.mjs);
 #   persistence.spec.mjs persistenceInServiceWorker, serviceWorkerLoadsThePackageEntry: Firefox
-#   140 ESR evaluates no module service worker (a probe asks; they run once Firefox can).
+#   140 ESR evaluates no module service worker (a probe asks; they run once Firefox can). The
+#   service worker runs there as a classic one with `switchyard/classic` (classic.spec.mjs).
 test-browser-firefox: scratch
 	$(call header,test-browser-firefox: page tests in headless Firefox ESR (Playwright over WebDriver BiDi))
 	node tests/browser/run.mjs --engine firefox --node-modules $(SCRATCH)/node_modules
@@ -128,6 +129,7 @@ test-browser-firefox: scratch
 # Cannot run in WebKitGTK (reported as "n/a" with the reason):
 #   crash.spec.mjs *RendererCrashedMidStream, link.spec.mjs leaderTabCrashedMidStream…: killing
 #   the WebKitWebProcess ends the WebDriver session (and MiniBrowser keeps IndexedDB in memory).
+# restart.spec.mjs runs WebKitGTK as tests/browser/webkit-shell.py, which keeps IndexedDB on disk.
 test-browser-webkit: scratch
 	$(call header,test-browser-webkit: page tests in WebKitGTK MiniBrowser under Xvfb (WebDriver))
 	WEBKITDRIVER=$(WEBKITDRIVER) $(XVFB) node tests/browser/run.mjs --engine webkit --node-modules $(SCRATCH)/node_modules

@@ -61,6 +61,15 @@ step "esbuild node.cjs (CommonJS entry for require())"
   --log-level=warning --log-override:empty-import-meta=silent --outfile=node.cjs) \
   < pkg-template/node.cjs.src.mjs
 
+step "esbuild classic.js (switchyard/classic: one classic script for importScripts())"
+# The same modules as browser.js, bundled into an IIFE that defines self.switchyard (see
+# pkg-template/classic.src.mjs). Users load it as it is, so the release build ships it minified
+# (names kept: error classes are told apart by name too).
+classic_flags=(--bundle --format=iife --global-name=switchyard --log-level=warning
+  --log-override:empty-import-meta=silent --outfile=classic.js)
+[ "$profile" = release ] && classic_flags+=(--minify --keep-names)
+(cd "$out" && ../../node_modules/.bin/esbuild "${classic_flags[@]}") < pkg-template/classic.src.mjs
+
 step "switchyard $version ($profile) in $out/"
 if [ "$profile" = release ]; then
   # The generated glue ships minified; facade.js stays readable (bundlers minify it for users,

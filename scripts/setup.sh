@@ -49,7 +49,8 @@ else
 fi
 
 # 3. Browsers and their WebDrivers from Debian: Chromium, Firefox ESR, WebKitGTK (MiniBrowser and
-#    WebKitWebDriver, which needs a display: xvfb-run).
+#    WebKitWebDriver, which needs a display: xvfb-run), and the GObject bindings of WebKitGTK for
+#    tests/browser/webkit-shell.py (a WebKitGTK browser that keeps IndexedDB on disk).
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 apt() { $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
 apt_install() { # apt_install "what" package... : installs the packages, updating the lists if needed
@@ -75,10 +76,25 @@ if [ -x /usr/bin/firefox-esr ]; then
 else
   apt_install "firefox-esr" firefox-esr
 fi
+# Tested: Debian 12's Firefox 140 ESR, driven over WebDriver BiDi by playwright-core 1.55.1 (the
+# devDependency alias playwright-core-bidi-firefox; 1.56+ send a BiDi command 140 lacks). Debian
+# moves its ESR itself (no older one stays in the archive), so a new major is reported, not refused.
+FIREFOX_ESR_TESTED=140
+firefox_major=$(/usr/bin/firefox-esr --version 2>/dev/null | sed -n 's/^Mozilla Firefox \([0-9]*\)\..*/\1/p')
+if [ "$firefox_major" = "$FIREFOX_ESR_TESTED" ]; then
+  say "firefox-esr $firefox_major ESR: the tested major"
+else
+  say "WARNING: firefox-esr ${firefox_major:-?} here; the Firefox tests were last run on $FIREFOX_ESR_TESTED ESR (README, Browser support)"
+fi
 if [ -x /usr/bin/WebKitWebDriver ] && command -v xvfb-run >/dev/null && command -v xauth >/dev/null; then
   say "webkit2gtk-driver + xvfb: present"
 else
   apt_install "webkit2gtk-driver and xvfb" webkit2gtk-driver xvfb xauth
+fi
+if /usr/bin/python3 -c 'import gi; gi.require_version("WebKit2", "4.1")' 2>/dev/null; then
+  say "python3-gi + gir1.2-webkit2-4.1: present"
+else
+  apt_install "python3-gi and gir1.2-webkit2-4.1" python3-gi gir1.2-webkit2-4.1
 fi
 
 # 4. geckodriver (Firefox's WebDriver), pinned, built once into the tools cache. The Makefile

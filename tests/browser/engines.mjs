@@ -7,9 +7,14 @@
 //             where the BiDi Firefox launcher is `_bidiFirefox`. Chromium stays on 1.64.1.
 //   webkit    WebKitGTK's MiniBrowser through WebDriver classic (./webkit.mjs), which offers only
 //             the subset listed there; needs an X display (xvfb-run)
-// launch(engine, baseUrl) resolves to { browser, baseUrl, close }; baseUrl is that of a proxy in
-// front of the static server (tapConsole() in webkit.mjs), through which every engine's pages
-// report their console messages.
+// launch(engine, baseUrl) resolves to { browser, baseUrl, close, launchWithProfile }; baseUrl is
+// that of a proxy in front of the static server (tapConsole() in webkit.mjs), through which every
+// engine's pages report their console messages. launchWithProfile(dir) starts another browser of
+// the engine whose profile (website data: IndexedDB, …) lives on disk in `dir` and outlives it:
+// it resolves to a context (newPage() etc., as browser.newContext() gives) whose close() quits
+// that browser; launching again on the same `dir` is a browser restart (restart.spec.mjs).
+// WebKitGTK's MiniBrowser keeps website data in memory under automation, so there the browser is
+// webkit-shell.py (see there).
 //
 // Chromium's and Firefox's console messages come from that tap too, not from CDP or WebDriver
 // BiDi: both drop messages a page logs while page.close() is under way (the crash spec's consumer
@@ -28,24 +33,16 @@ export async function launch(engine, baseUrl) {
     case "chromium": {
       const proxy = await tapConsole(baseUrl);
       // Playwright gives every launch a fresh temporary --user-data-dir and deletes it on close.
-      const browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-        headless: true,
-        args: [
-          "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-          "--disable-sync", "--no-first-run", "--disable-quic",
-        ],
-      });
-      return tapped(browser, proxy);
+      const browser = await chromium.launch(CHROMIUM);
+      const withProfile = async (dir) => consoleFromTap(await chromium.launchPersistentContext(dir, CHROMIUM), proxy);
+      return tapped(browser, proxy, withProfile);
     }
     case "firefox": {
       const proxy = await tapConsole(baseUrl);
-      const browser = await playwrightForFirefox._bidiFirefox.launch({
-        channel: "moz-firefox",
-        executablePath: process.env.FIREFOX ?? "/usr/bin/firefox-esr",
-        headless: true,
-      });
-      return tapped(browser, proxy);
+      const firefox = playwrightForFirefox._bidiFirefox;
+      const browser = await firefox.launch(FIREFOX);
+      const withProfile = async (dir) => consoleFromTap(await firefox.launchPersistentContext(dir, FIREFOX), proxy);
+      return tapped(browser, proxy, withProfile);
     }
     case "webkit": {
       const proxy = await tapConsole(baseUrl);
@@ -57,6 +54,7 @@ export async function launch(engine, baseUrl) {
           await browser.close();
           await proxy.close();
         },
+        launchWithProfile: (dir) => browser.newContext({ dataDir: dir }),
       };
     }
     default:
@@ -64,9 +62,20 @@ export async function launch(engine, baseUrl) {
   }
 }
 
+const CHROMIUM = {
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+  ],
+};
+const FIREFOX = { channel: "moz-firefox", executablePath: process.env.FIREFOX ?? "/usr/bin/firefox-esr", headless: true };
+
 /** A Playwright browser whose contexts take console messages from the tap; see consoleFromTap. */
-function tapped(browser, proxy) {
+function tapped(browser, proxy, launchWithProfile) {
   return {
+    launchWithProfile,
     browser: {
       newContext: async (options) => consoleFromTap(await browser.newContext(options), proxy),
       close: () => browser.close(),

@@ -2,7 +2,9 @@
 // (pages/persistence-body.js) in a page, a dedicated worker, a shared worker and a service
 // worker, each against its own IndexedDB database, compared with the same expected outcome.
 import assert from "node:assert/strict";
-import { expected } from "./pages/persistence-body.js";
+import "./pages/persistence-body.js"; // a classic script: defines globalThis.switchyardPersistence
+
+const { expected } = globalThis.switchyardPersistence;
 
 let counter = 0;
 const dbName = (where) => `persist-${where}-${process.pid}-${++counter}`;
@@ -34,9 +36,10 @@ export async function persistenceInSharedWorker(args) {
 }
 
 // Firefox before 147 (Debian's 140 ESR) evaluates no module service worker: register() rejects
-// with "TypeError: ServiceWorker script … threw an exception during script evaluation", and the
-// package has no classic-script entry for service workers (yet). A probe asks the browser itself,
-// so these tests run by themselves once Firefox can; in Chromium and WebKit they always run.
+// with "TypeError: ServiceWorker script … threw an exception during script evaluation". A probe
+// asks the browser itself, so these tests run by themselves once Firefox can; in Chromium and
+// WebKit they always run. A classic service worker runs switchyard through `switchyard/classic`
+// in every engine, Firefox 140 included: classic.spec.mjs (with this same persistence body).
 async function moduleServiceWorkers(args) {
   if (args.engine !== "firefox") return;
   const probe = await runIn("module-sw-probe", args);

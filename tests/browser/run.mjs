@@ -3,10 +3,12 @@
 // Serves this directory (pages under /pages/) and DIR (default build/scratch/node_modules, where
 // `make test` installs the packed tarball) under /node_modules/ with scripts/serve.mjs.
 // Tests: every async function exported by tests/browser/*.spec.mjs. Each gets a fresh browser
-// context and receives { browser, context, baseUrl, pkg, engine, notIn } (pkg: the installed
-// package.json; engine: "chromium" | "firefox" | "webkit"). In WebKit, browser/context/page are
-// the subset webkit.mjs implements. A test fails if it throws, times out, or any of its pages logs
-// an error or throws uncaught. A test that cannot run in this engine calls notIn(reason): it is
+// context and receives { browser, context, baseUrl, pkg, engine, notIn, launchWithProfile } (pkg:
+// the installed package.json; engine: "chromium" | "firefox" | "webkit"; launchWithProfile(dir):
+// another browser with its profile on disk in dir, see engines.mjs). In WebKit,
+// browser/context/page are the subset webkit.mjs implements. A test fails if it throws, times out, or any of its pages logs
+// an error or throws uncaught, or runs longer than its limit (TEST_TIMEOUT_MS below, or the
+// test function's own `timeoutMs` property). A test that cannot run in this engine calls notIn(reason): it is
 // reported as "n/a" with the reason and counted apart, never as passed.
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -53,7 +55,7 @@ try {
   server.kill("SIGTERM"); // by pid
   throw error;
 }
-const { browser, baseUrl } = launched;
+const { browser, baseUrl, launchWithProfile } = launched;
 
 class NotInEngine extends Error {}
 const notIn = (reason) => {
@@ -66,7 +68,7 @@ for (const file of readdirSync(here).filter((f) => f.endsWith(".spec.mjs")).sort
   for (const [name, fn] of Object.entries(module)) {
     const title = `${file} › ${name}`;
     if (typeof fn === "function" && (!filters.length || filters.some((f) => title.includes(f)))) {
-      tests.push({ title, fn });
+      tests.push({ title, fn, timeoutMs: fn.timeoutMs ?? TEST_TIMEOUT_MS });
     }
   }
 }
@@ -75,7 +77,7 @@ let passed = 0;
 let failed = 0;
 let notRun = 0;
 try {
-  for (const { title, fn } of tests) {
+  for (const { title, fn, timeoutMs } of tests) {
     const started = Date.now();
     const context = await browser.newContext();
     context.setDefaultTimeout(TEST_TIMEOUT_MS / 2);
@@ -87,9 +89,9 @@ try {
     let timer;
     try {
       await Promise.race([
-        fn({ browser, context, baseUrl, pkg, engine, notIn }),
+        fn({ browser, context, baseUrl, pkg, engine, notIn, launchWithProfile }),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${TEST_TIMEOUT_MS} ms`)), TEST_TIMEOUT_MS);
+          timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
       if (pageErrors.length) throw new Error(`errors in the page:\n  ${pageErrors.join("\n  ")}`);

@@ -1,6 +1,7 @@
 // WebKitGTK for the page tests: MiniBrowser driven over WebDriver classic (selenium-webdriver
 // against WebKitWebDriver), behind the part of Playwright's browser/context/page API the specs use:
-//   browser.newContext(), browser.close()
+//   browser.newContext(), browser.close(); browser.newContext({ dataDir }) runs webkit-shell.py
+//   instead of MiniBrowser, with its website data on disk in dataDir (see there)
 //   context.newPage(), context.on("page", fn), context.setDefaultTimeout(ms), context.close()
 //   page.goto(url), page.evaluate(fnOrString, arg), page.waitForFunction(fn, arg, { timeout })
 //   (its result has jsonValue()), page.waitForTimeout(ms), page.close(), page.on("console" |
@@ -23,9 +24,10 @@
 // response (url(), status(), headers()), workers' fetches included.
 // Needs an X display (the Makefile runs this under xvfb-run); everything listens on 127.0.0.1.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createServer as createHttpServer, request } from "node:http";
 import { createServer } from "node:net";
 import { Builder, By } from "selenium-webdriver";
@@ -411,14 +413,16 @@ class Context {
   #stopResponses = () => {};
   #proxy;
   #routes = [];
+  #dataDir;
   _defaultTimeout = 30_000;
 
-  static async create({ driverPath, miniBrowser, proxy }) {
+  static async create({ driverPath, miniBrowser, proxy, dataDir }) {
     const { responses } = proxy;
     const port = await freePort();
     const child = spawn(driverPath, [`--port=${port}`, "--host=127.0.0.1"], { stdio: ["ignore", "pipe", "pipe"] });
     const context = new Context();
     context.#process = child;
+    context.#dataDir = dataDir;
     context.#proxy = proxy;
     const onResponse = (response) => {
       for (const page of context.#pages) page._response(response);
@@ -440,13 +444,14 @@ class Context {
       }
       context.#driver = await new Builder()
         .usingServer(`http://127.0.0.1:${port}`)
-        .withCapabilities({
-          browserName: "MiniBrowser",
-          "webkitgtk:browserOptions": {
-            binary: miniBrowser,
-            args: ["--automation"],
-          },
-        })
+        .withCapabilities(
+          dataDir
+            ? {
+                browserName: "switchyard-webkit-shell",
+                "webkitgtk:browserOptions": { binary: WEBKIT_SHELL, args: ["--automation", `--data-dir=${dataDir}`] },
+              }
+            : { browserName: "MiniBrowser", "webkitgtk:browserOptions": { binary: miniBrowser, args: ["--automation"] } },
+        )
         .build();
       await context.#driver.manage().setTimeouts({ script: 120_000, pageLoad: 60_000 });
       // The first window stays open and unused, so closing the last page never ends the session.
@@ -511,6 +516,11 @@ class Context {
       page.closed = true;
       this._closed(page);
     }
+    // WebKitWebDriver ends the browser with SIGKILL; its network process, which holds IndexedDB,
+    // ends by itself a moment later (and may still write its cache). A context on a data
+    // directory waits for every process of its browser, so that the next browser started on that
+    // directory never meets the old one's.
+    const browserProcesses = this.#dataDir ? descendants(this.#process.pid) : [];
     let timer;
     try {
       await Promise.race([this.#driver?.quit(), new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
@@ -521,9 +531,58 @@ class Context {
         this.#process.kill("SIGTERM"); // by pid
         await exited;
       }
+      await ended(browserProcesses, 10_000);
     }
   }
 }
+
+/** The pids of the processes below `pid` (Linux /proc). */
+function descendants(pid) {
+  const children = new Map();
+  for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const found = [];
+  for (let queue = [pid]; queue.length; ) {
+    for (const child of children.get(queue.shift()) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** Resolves once none of `pids` runs any more (gone, or a zombie); kills what still runs after
+ * `timeout` ms. */
+async function ended(pids, timeout) {
+  const running = (pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+    } catch {
+      return false;
+    }
+  };
+  for (const deadline = Date.now() + timeout; pids.some(running) && Date.now() < deadline; ) await sleep(20);
+  for (const pid of pids.filter(running)) {
+    try {
+      process.kill(pid, "SIGKILL"); // by pid: a process of the browser this context started
+    } catch {
+      // ended meanwhile
+    }
+  }
+}
+
+// MiniBrowser under --automation keeps website data in memory only (its source picks an ephemeral
+// data manager in automation mode), so a browser restart starts from nothing there.
+const WEBKIT_SHELL = fileURLToPath(new URL("./webkit-shell.py", import.meta.url));
 
 /** A Playwright-like browser whose contexts are WebKitGTK sessions; `proxy` from tapConsole(). */
 export async function launchWebKit(proxy) {
@@ -531,8 +590,8 @@ export async function launchWebKit(proxy) {
   const miniBrowser = findMiniBrowser();
   const contexts = new Set();
   return {
-    async newContext() {
-      const context = await Context.create({ driverPath, miniBrowser, proxy });
+    async newContext({ dataDir } = {}) {
+      const context = await Context.create({ driverPath, miniBrowser, proxy, dataDir });
       contexts.add(context);
       const close = context.close.bind(context);
       context.close = async () => {

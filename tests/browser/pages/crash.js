@@ -10,7 +10,9 @@
 // (what the test saw is a subset of what happened, even when the page dies), "acking …" before
 // the fact (a superset). The end result is window.result.
 import { connect, indexedDBStore } from "/node_modules/switchyard/browser.js";
-import { rawRecords } from "./persistence-body.js";
+import "./persistence-body.js"; // a classic script: defines switchyardPersistence
+
+const { rawRecords } = globalThis.switchyardPersistence;
 
 const params = new URLSearchParams(location.search);
 const option = (name, fallback) => Number(params.get(name) ?? fallback);

@@ -2,7 +2,9 @@
 // top-level await ("ServiceWorker cannot be started"), and the package's `browser`/`worker` entry
 // initialises the wasm with one, so this loads `switchyard/slim` and initialises it here.
 import * as sy from "/node_modules/switchyard/slim.js";
-import { persistenceBody } from "./persistence-body.js";
+import "./persistence-body.js";
+
+const { persistenceBody } = self.switchyardPersistence;
 
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("message", (event) => {

@@ -8,7 +8,8 @@ const loaded = Promise.all([import("/node_modules/switchyard/browser.js"), impor
 
 async function answer(port, job) {
   try {
-    const [sy, { persistenceBody }] = await loaded;
+    const [sy] = await loaded;
+    const { persistenceBody } = self.switchyardPersistence; // persistence-body.js is a classic script
     port.postMessage({ ok: await persistenceBody(sy, job) });
   } catch (error) {
     port.postMessage({ error: String(error?.stack ?? error) });
