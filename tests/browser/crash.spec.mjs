@@ -182,6 +182,12 @@ export async function consumerRendererCrashedMidStream(args) {
 // The smallest case of the above, without randomness: the store stops writing after the publishes
 // are confirmed, then the page asks for a message. Its delivery cannot be recorded, so the page
 // must not get it; after the restart it comes back unflagged (nobody saw it), in order.
+// Each of the four publishes or consumes a few thousand persistent messages, kills a page and
+// restarts the bus: 12–29 s on a 2-core machine under load, so they get twice the default limit.
+for (const t of [publisherPageClosedMidStream, publisherRendererCrashedMidStream, consumerPageClosedMidStream, consumerRendererCrashedMidStream]) {
+  t.timeoutMs = 60_000;
+}
+
 export async function aDeliveryIsHandedOutOnlyOnceItsRecordIsWritten(args) {
   const bus = busName("stall");
   const page = await args.context.newPage();

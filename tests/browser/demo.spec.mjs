@@ -539,3 +539,9 @@ export async function demoPresetsSetUpTheTutorialPatterns(args) {
   if (process.env.DEMO_SCREENSHOT === "1" && args.engine === "chromium") await page.screenshot({ path: join(root, "docs/demo.png") });
   await page.click(".load-toggle");
 }
+
+// Three tabs of the whole demo (and its workers): 13–29 s on a 2-core machine under load, most
+// of it opening tabs (Firefox takes ~8 s for three), so twice the default limit.
+for (const t of [demoThreeTabsShareOneBus, demoLeaderTabClosedTheOthersCarryOn, demoLedgerNothingLostWhenTheLeaderClosesMidStream, demoServiceWorkerConsumer, demoWorkQueuePublishConsumeMetricsErrors, demoPresetsSetUpTheTutorialPatterns]) {
+  t.timeoutMs = 60_000;
+}
