@@ -9,7 +9,7 @@
 //              that throws or hangs, or an engine that cannot start, fails it)
 // --engines    the engines to run in, one table section each (default: all three). WebKitGTK
 //              needs an X display (bench/run.mjs runs this under `xvfb-run -a`).
-// --in-memory  Chromium in an off-the-record context (IndexedDB in memory, as in the page tests)
+// --in-memory  Chromium in an off-the-record context and WebKitGTK in MiniBrowser (IndexedDB in memory)
 //              instead of a profile on disk
 // The browsers and server come from lib/browser.mjs; the package is the one `make scratch`
 // installs (build/scratch/node_modules); Dexie and broadcast-channel are bench/package.json's
@@ -77,7 +77,7 @@ async function measure(engine) {
   const samples = new Map();
   const failed = new Map();
   let probe;
-  const persistent = engine === "chromium" && !opts["in-memory"];
+  const persistent = engine !== "firefox" && !opts["in-memory"]; // Firefox: its temporary profile is on disk
   await withEngine(engine, { nodeModules: opts.nodeModules, mounts: { "/alt/": alt }, persistent }, async ({ newPage }) => {
     const page = await newPage("/pages/durable.html");
     const call = (fn, args) => page.evaluate(({ fn, args }) => window.bench[fn](args), { fn, args });
@@ -118,7 +118,7 @@ let broken = 0; // smoke mode: cells that threw or hung, and engines that could 
 const out = [];
 for (const engine of engines) {
   const name = engineVersion(engine);
-  const persistent = engine === "chromium" && !opts["in-memory"];
+  const persistent = engine !== "firefox" && !opts["in-memory"]; // Firefox: its temporary profile is on disk
   out.push(`\n## Confirmed persistent publishes to a durable queue (${name})\n`);
   const m = await measureOrSay(engine, measure, out);
   if (!m) {

@@ -114,7 +114,7 @@ export function engineVersion(engine) {
       return `${/Firefox \S+/.exec(tryRun(process.env.FIREFOX ?? "/usr/bin/firefox-esr", ["--version"]))?.[0] ?? "Firefox ESR"} headless`;
     case "webkit": {
       const v = tryRun("dpkg-query", ["-W", "-f=${Version}", "libwebkit2gtk-4.1-0"]).replace(/-.*/, "");
-      return `WebKitGTK ${v || "?"} MiniBrowser under Xvfb`;
+      return `WebKitGTK ${v || "?"} under Xvfb`;
     }
     default:
       return engine;
@@ -130,7 +130,9 @@ export function engineVersion(engine) {
 export function storageOf(engine, persistent) {
   if (engine === "chromium") return persistent ? "IndexedDB on disk (persistent profile)" : "IndexedDB in memory (off-the-record context)";
   if (engine === "firefox") return "IndexedDB on disk (Playwright's temporary profile)";
-  return "IndexedDB in memory (MiniBrowser in --automation mode keeps no data on disk)";
+  return persistent
+    ? "IndexedDB on disk (tests/browser/webkit-shell.py, a WebKitGTK browser with its data directory on disk: MiniBrowser keeps none under automation)"
+    : "IndexedDB in memory (MiniBrowser in --automation mode keeps no data on disk)";
 }
 
 /**
@@ -155,7 +157,19 @@ export async function withEngine(engine, { nodeModules, mounts, persistent = fal
       const launched = await launchEngine(engine, server.url);
       close = launched.close;
       baseUrl = launched.baseUrl;
-      context = await launched.browser.newContext();
+      if (engine === "webkit" && persistent) {
+        // A browser whose website data is on disk, as Safari's is (removed afterwards).
+        const dir = mkdtempSync(join(tmpdir(), "switchyard-bench-webkit-"));
+        context = await launched.launchWithProfile(dir);
+        const closeBrowser = close;
+        close = async () => {
+          await context.close();
+          await closeBrowser();
+          rmSync(dir, { recursive: true, force: true });
+        };
+      } else {
+        context = await launched.browser.newContext();
+      }
     }
     const newPage = async (path) => {
       const page = await context.newPage();
