@@ -342,10 +342,23 @@ class Page {
     };
   }
 
-  /** A real WebDriver click (scrolled into view, checked to be interactable). */
+  /**
+   * A real WebDriver click (scrolled into view, checked to be interactable). Retried while the
+   * element is not interactable or another element would take the click (a layout still
+   * settling), up to the default timeout, as Playwright waits for an element to be actionable.
+   */
   async click(selector) {
     await this.waitForSelector(selector);
-    await this.#run((driver) => driver.findElement(By.css(selector)).click());
+    const end = Date.now() + this.#context._defaultTimeout;
+    for (;;) {
+      try {
+        return await this.#run((driver) => driver.findElement(By.css(selector)).click());
+      } catch (e) {
+        const transient = e?.name === "ElementNotInteractableError" || e?.name === "ElementClickInterceptedError";
+        if (!transient || Date.now() > end) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
   }
 
   async fill(selector, value) {
