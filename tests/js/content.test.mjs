@@ -47,6 +47,35 @@ test("a view into a larger buffer delivers only the viewed bytes", async (t) => 
   for (const out of await roundTrip(t, view)) assert.equal(Buffer.from(out).toString(), "hello-world");
 });
 
+test("other typed arrays, a DataView and an ArrayBuffer are delivered as their bytes, copied at publish", async (t) => {
+  const i16 = new Int16Array([1, 2, 258]);
+  const backing = new Uint8Array([9, 8, 7, 6]);
+  const dv = new DataView(backing.buffer, 1, 2);
+  const ab = new Uint8Array([1, 2, 3]).buffer;
+  const cases = [
+    [i16, [1, 0, 2, 0, 2, 1]],
+    [dv, [8, 7]],
+    [new Float64Array([1.5]), [0, 0, 0, 0, 0, 0, 248, 63]],
+    [ab, [1, 2, 3]],
+  ];
+  for (const [content, bytes] of cases) {
+    for (const out of await roundTrip(t, content)) {
+      assert.ok(Buffer.isBuffer(out), `${content.constructor.name}: delivered as a Buffer`);
+      assert.deepEqual([...out], bytes, content.constructor.name);
+    }
+  }
+  const { ch } = await open(t);
+  const q = uniq("views");
+  await ch.assertQueue(q, { durable: false });
+  ch.sendToQueue(q, i16);
+  ch.sendToQueue(q, dv);
+  i16[0] = 99;
+  backing[1] = 99;
+  await sleep(20);
+  assert.deepEqual([...(await ch.get(q, { noAck: true })).content], [1, 0, 2, 0, 2, 1], "the Int16Array as it was published");
+  assert.deepEqual([...(await ch.get(q, { noAck: true })).content], [8, 7], "the DataView's bytes as they were published");
+});
+
 test("a string in → the same string out", async (t) => {
   for (const out of await roundTrip(t, "plain text ✓")) {
     assert.equal(typeof out, "string");
